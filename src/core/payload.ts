@@ -1,0 +1,64 @@
+import { DurableTaskError, ErrorCode } from './errors.ts';
+
+/**
+ * Serializes a user value to JSON text, refusing what JSON would silently
+ * change or drop: functions, symbols, bigints, non-finite numbers, Maps, Sets
+ * and cycles. `undefined` at the top level means "no payload".
+ */
+export function serializePayload(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  const problem = findUnserializable(value, '$', new Set());
+  if (problem) {
+    throw new DurableTaskError(ErrorCode.NOT_SERIALIZABLE,
+      `The ${what} cannot be serialized to JSON: ${problem}.`);
+  }
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    throw new DurableTaskError(ErrorCode.NOT_SERIALIZABLE,
+      `The ${what} cannot be serialized to JSON: ${(err as Error).message}.`, { cause: err });
+  }
+}
+
+/** Parses JSON text produced by `serializePayload`; `undefined` stays `undefined`. */
+export function deserializePayload<T = unknown>(text: string | undefined | null, what = 'payload'): T {
+  if (text === undefined || text === null) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new DurableTaskError(ErrorCode.NOT_SERIALIZABLE,
+      `The stored ${what} is not valid JSON: ${(err as Error).message}.`, { cause: err });
+  }
+}
+
+function findUnserializable(value: unknown, path: string, seen: Set<object>): string | null {
+  switch (typeof value) {
+    case 'function': return `${path} is a function`;
+    case 'symbol': return `${path} is a symbol`;
+    case 'bigint': return `${path} is a bigint (convert it to a string or number)`;
+    case 'number': return Number.isFinite(value) ? null : `${path} is ${String(value)}`;
+    case 'object': break;
+    default: return null;
+  }
+  if (value === null) return null;
+  const obj = value as object;
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return null;
+  if (obj instanceof Map) return `${path} is a Map (convert it to an object or array)`;
+  if (obj instanceof Set) return `${path} is a Set (convert it to an array)`;
+  if (seen.has(obj)) return `${path} is a circular reference`;
+  seen.add(obj);
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) {
+      const p = findUnserializable(obj[i], `${path}[${i}]`, seen);
+      if (p) return p;
+    }
+  } else {
+    for (const [k, v] of Object.entries(obj)) {
+      if (v === undefined) continue;
+      const p = findUnserializable(v, `${path}.${k}`, seen);
+      if (p) return p;
+    }
+  }
+  seen.delete(obj);
+  return null;
+}

@@ -1,0 +1,61 @@
+import { DurableTaskError, ErrorCode } from './errors.ts';
+
+/** Longest instance id, in Unicode code points. */
+export const MAX_INSTANCE_ID_LENGTH = 256;
+const HUB_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * Instance ids are any non-empty string of at most 256 code points: dots,
+ * spaces, `*`, `>` and `/` included. Lone surrogates are refused because they
+ * cannot be encoded as UTF-8 and back.
+ */
+export function validateInstanceId(id: unknown, what = 'instance id'): string {
+  if (typeof id !== 'string') {
+    throw new DurableTaskError(ErrorCode.INVALID_INSTANCE_ID,
+      `The ${what} must be a string, got ${id === null ? 'null' : typeof id}.`);
+  }
+  if (id.length === 0) {
+    throw new DurableTaskError(ErrorCode.INVALID_INSTANCE_ID, `The ${what} must not be empty.`);
+  }
+  let count = 0;
+  for (const _ of id) {
+    count++;
+    if (count > MAX_INSTANCE_ID_LENGTH) break;
+  }
+  if (count > MAX_INSTANCE_ID_LENGTH) {
+    throw new DurableTaskError(ErrorCode.INVALID_INSTANCE_ID,
+      `The ${what} is longer than ${MAX_INSTANCE_ID_LENGTH} characters ` +
+      `(${[...id].length} given): ${JSON.stringify(id.slice(0, 40))}…`);
+  }
+  if (!id.isWellFormed()) {
+    throw new DurableTaskError(ErrorCode.INVALID_INSTANCE_ID,
+      `The ${what} contains a lone UTF-16 surrogate and cannot be stored: ${JSON.stringify(id)}.`);
+  }
+  return id;
+}
+
+/** Hub names: letters, digits, `_` and `-`, 1 to 32 characters. */
+export function validateHubName(name: unknown): string {
+  if (typeof name !== 'string' || !HUB_NAME.test(name)) {
+    throw new DurableTaskError(ErrorCode.INVALID_HUB_NAME,
+      `Invalid task hub name ${JSON.stringify(name)}: use 1 to 32 letters, digits, '_' or '-'.`);
+  }
+  return name;
+}
+
+/** Orchestration and activity names: non-empty strings. */
+export function validateName(name: unknown, what: string): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `The ${what} name must be a non-empty string, got ${JSON.stringify(name)}.`);
+  }
+  return name;
+}
+
+export function validateTimeoutMs(ms: unknown, what: string): number {
+  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `The ${what} must be a non-negative number of milliseconds, got ${String(ms)}.`);
+  }
+  return ms;
+}
