@@ -5,7 +5,7 @@ import type { Backend } from '../../src/core/backend.ts';
 import type { DedupeRule } from '../../src/core/orchestration-service-client.ts';
 import { silentLogger } from '../../src/logging/logger.ts';
 import { probeExport } from './module-probe.ts';
-import { natsLauncherMissing, sharedNatsUrl, stopSharedNatsServer } from './shared-nats.ts';
+import { sharedNatsUrl, stopSharedNatsServer } from './shared-nats.ts';
 
 /** Backend-neutral options of a conformance fixture; each fixture maps them onto its backend. */
 export interface FixtureOptions {
@@ -95,8 +95,7 @@ function natsFixture(): BackendFixture {
     kind: 'nats',
     async unavailable() {
       const f = await load();
-      if ('missing' in f) return `nats backend not built yet: ${f.missing}`;
-      return natsLauncherMissing();
+      return 'missing' in f ? `nats backend not built yet: ${f.missing}` : undefined;
     },
     async create(opts = {}) {
       const f = await load();

@@ -12,8 +12,11 @@ import {
   type TaskHubWorker,
 } from './runtime-api.ts';
 
-/** An orchestration registration: the function, or the function with a version. */
-export type OrchestrationEntry = Orchestrator | { fn: Orchestrator; version?: string };
+/** An orchestration registration: the function, the function with a version, or several versions. */
+export type OrchestrationEntry =
+  | Orchestrator
+  | { fn: Orchestrator; version?: string }
+  | readonly { fn: Orchestrator; version: string }[];
 
 export interface WorkerSpec {
   readonly orchestrations?: Readonly<Record<string, OrchestrationEntry>>;
@@ -37,6 +40,8 @@ export interface Hub {
   start(): Promise<void>;
   /** Another worker on a backend of the same hub (its own connection where the backend has one). */
   addWorker(spec: WorkerSpec, options?: { sameBackend?: boolean }): Promise<TaskHubWorker>;
+  /** Another client on the same hub (its own backend connection where the backend has one). */
+  addClient(): Promise<TaskHubClient>;
   /** Creates an instance and waits for a final state, asserting one came. */
   run(name: string, options?: Parameters<TaskHubClient['createOrchestrationInstance']>[1],
     timeoutMs?: number): Promise<OrchestrationState>;
@@ -51,7 +56,12 @@ const STOP_GRACE_MS = 10_000;
 function register(worker: TaskHubWorker, spec: WorkerSpec): void {
   for (const [name, entry] of Object.entries(spec.orchestrations ?? {})) {
     if (typeof entry === 'function') worker.addOrchestration(name, entry);
-    else worker.addOrchestration(name, entry.fn, { version: entry.version });
+    else if (Array.isArray(entry)) {
+      for (const v of entry) worker.addOrchestration(name, v.fn, { version: v.version });
+    } else {
+      const one = entry as { fn: Orchestrator; version?: string };
+      worker.addOrchestration(name, one.fn, one.version === undefined ? undefined : { version: one.version });
+    }
   }
   for (const [name, fn] of Object.entries(spec.activities ?? {})) worker.addActivity(name, fn);
 }
@@ -129,6 +139,14 @@ export async function startHub(
       const w = newWorker(b, s);
       await w.start();
       return w;
+    },
+    async addClient() {
+      const b = fixture.kind === 'memory' ? backend : await fixture.create(backendOpts);
+      if (b !== backend) {
+        backends.push(b);
+        await b.service.createIfNotExists();
+      }
+      return new runtime.TaskHubClient({ backend: b, logger });
     },
     async run(name, options, timeoutMs) {
       const { instanceId } = await client.createOrchestrationInstance(name, options);

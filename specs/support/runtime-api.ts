@@ -23,6 +23,8 @@ export type Yielded = any;
 
 export interface DurableTask {
   readonly isCompleted?: boolean;
+  /** The task's result once it completed (read after `whenAny` picks it). */
+  readonly result?: Yielded;
 }
 
 export interface TimerTask extends DurableTask {
