@@ -1,0 +1,45 @@
+// Public surface of the runtime layer. The package entry (src/index.ts) re-exports from here.
+
+// ---- orchestrator and activity authoring
+export type {
+  OrchestrationContext,
+  OrchestrationLogger,
+  Orchestrator,
+  OrchestratorGenerator,
+  InlineOutput,
+  TaskResult,
+  TaskResults,
+  CallActivityOptions,
+  CallSubOrchestrationOptions,
+  StartSubOrchestrationOptions,
+  WaitForExternalEventOptions,
+  ContinueAsNewOptions,
+} from './orchestration-context.ts';
+export type { Activity, ActivityContext } from './activity-context.ts';
+export { Task, TimerTask, isTask } from './task.ts';
+export type { TaskState } from './task.ts';
+export { RetryPolicy } from './retry-policy.ts';
+export type { RetryOptions } from './retry-policy.ts';
+export { ExternalEventTimeoutError, TimerCancelledError } from './task-errors.ts';
+export { FIRE_AND_FORGET_TAG } from './tags.ts';
+
+// ---- replay core (pure; usable without a backend)
+export { OrchestrationExecutor, SPLIT_TIMER_ID } from './orchestration-executor.ts';
+export type { ExecutorOptions, ExecutionResult } from './orchestration-executor.ts';
+export type {
+  OrchestratorAction,
+  ScheduleTaskAction,
+  CreateTimerAction,
+  CreateSubOrchestrationAction,
+  SendEventAction,
+  CompleteOrchestrationAction,
+  CompletionStatus,
+} from './orchestrator-action.ts';
+export { deterministicGuid } from './deterministic-guid.ts';
+
+// ---- episode (dispatcher building blocks)
+export { runEpisode, nextExecution, MAX_CONTINUE_AS_NEW_PER_EPISODE } from './orchestration-episode.ts';
+export type { EpisodeInput, EpisodeOptions, EpisodeOutcome } from './orchestration-episode.ts';
+export { ensureExecutionStartedIsFirst } from './start-event-ordering.ts';
+export { reconcileMessages } from './reconcile-messages.ts';
+export { applyDecision } from './apply-decisions.ts';
