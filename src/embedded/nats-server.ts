@@ -28,6 +28,9 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
+/** Alias of `EmbeddedServer`. */
+export type EmbeddedNatsServer = EmbeddedServer;
+
 const HOST = '127.0.0.1';
 const STOP_GRACE_MS = 5_000;
 const KILL_WAIT_MS = 3_000;

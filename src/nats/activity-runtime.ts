@@ -1,0 +1,259 @@
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { WorkItemLockTable, type WorkItemLock } from '../../actors/work-item-lock.ts';
+import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import type { HistoryEvent } from '../core/history-event.ts';
+import { taskMessage, type TaskMessage } from '../core/task-message.ts';
+import type { ActivityWorkItem } from '../core/work-item.ts';
+import type { Logger } from '../logging/logger.ts';
+import {
+  activityResultIgnored, backgroundError, deadLettered, messageDiscarded,
+} from '../logging/nats-events.ts';
+import { HandoffQueue } from './handoff-queue.ts';
+import type { HubResources } from './hub-resources.ts';
+import { encodeInstanceId } from './names.ts';
+import { decodeTaskMessage, encodeJson, toWireMessage } from './wire.ts';
+
+interface BufferedActivity {
+  js: JsMsg;
+  readonly message: TaskMessage;
+  touchedAt: number;
+}
+
+/** The backend state behind an activity work item's `lockToken`. */
+interface ActivityLockToken {
+  readonly js: JsMsg;
+  readonly lock: WorkItemLock;
+}
+
+const FETCH_EXPIRES_MS = 5_000;
+const MAX_NAK_DELAY_MS = 5 * 60_000;
+
+/**
+ * Activity work items: a bounded prefetch from the shared activity consumer
+ * (ack wait = the activity lock), in-progress acks to renew, NAK with a delay
+ * growing with the delivery count to abandon, and completion as a publish of
+ * the result to the owner's orchestration subject (deterministic id) followed
+ * by a confirmed ack. Messages past the delivery limit are dead-lettered and
+ * their owner gets a TaskFailed.
+ */
+export class ActivityRuntime {
+  private readonly queue = new HandoffQueue<BufferedActivity>();
+  private readonly lockTable = new WorkItemLockTable();
+  private active = false;
+  private iter: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
+  private readonly buffered = new Set<BufferedActivity>();
+  private spaceWaiter: (() => void) | undefined;
+  private ackWaitMs: number;
+  private readonly log: Logger;
+
+  constructor(private readonly res: HubResources, log: Logger) {
+    this.log = log.child({ component: 'activities' });
+    this.ackWaitMs = res.options.activityLockMs;
+  }
+
+  async start(): Promise<void> {
+    const { res } = this;
+    const consumer = await res.js.consumers.get(res.names.actStream, res.names.activityConsumer);
+    const info = await consumer.info(true);
+    this.ackWaitMs = Math.floor((info.config.ack_wait ?? this.ackWaitMs * 1e6) / 1_000_000);
+    this.active = true;
+    this.loop = (async () => {
+      while (this.active) {
+        try {
+          const space = res.options.activityPrefetch - this.buffered.size;
+          if (space <= 0) {
+            await new Promise<void>((r) => {
+              const t = setTimeout(r, FETCH_EXPIRES_MS);
+              this.spaceWaiter = () => { clearTimeout(t); r(); };
+            });
+            continue;
+          }
+          this.iter = await consumer.fetch({ max_messages: space, expires: FETCH_EXPIRES_MS });
+          for await (const m of this.iter) this.onMessage(m);
+        } catch (err) {
+          if (!this.active) return;
+          backgroundError(this.log, 'activity fetch', err);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    })();
+    const interval = Math.max(200, Math.floor(this.ackWaitMs / 3));
+    this.keepAlive = setInterval(() => {
+      const now = Date.now();
+      for (const b of this.buffered) {
+        if (now - b.touchedAt >= interval) {
+          b.js.working();
+          b.touchedAt = now;
+        }
+      }
+    }, interval);
+    this.keepAlive.unref();
+  }
+
+  private onMessage(js: JsMsg): void {
+    let message: TaskMessage;
+    try {
+      message = decodeTaskMessage(js.data, js.seq);
+    } catch (err) {
+      messageDiscarded(this.log, { instanceId: '?', partition: -1, seq: js.seq,
+        eventType: 'unreadable', reason: (err as Error).message });
+      js.term();
+      return;
+    }
+    const b: BufferedActivity = { js, message, touchedAt: Date.now() };
+    this.buffered.add(b);
+    this.queue.put(b);
+  }
+
+  private taken(b: BufferedActivity): void {
+    this.buffered.delete(b);
+    const w = this.spaceWaiter;
+    this.spaceWaiter = undefined;
+    w?.();
+  }
+
+  async lockNext(receiveTimeoutMs: number, signal?: AbortSignal): Promise<ActivityWorkItem | null> {
+    const deadline = Date.now() + receiveTimeoutMs;
+    // Bounded by the deadline: each round takes one buffered message.
+    for (;;) {
+      const b = await this.queue.take(Math.max(0, deadline - Date.now()), signal);
+      if (!b) return null;
+      this.taken(b);
+      if (!this.active) {
+        b.js.nak();
+        return null;
+      }
+      const deliveries = b.js.info.deliveryCount;
+      if (deliveries > this.res.options.maxDeliveries) {
+        await this.deadLetter(b, deliveries).catch((err) =>
+          backgroundError(this.log, 'dead-letter activity', err));
+        continue;
+      }
+      const token: ActivityLockToken = {
+        js: b.js, lock: this.lockTable.open(`activity work item ${b.js.seq}`),
+      };
+      return {
+        id: String(b.js.seq),
+        taskMessage: b.message,
+        lockedUntil: new Date(b.touchedAt + this.ackWaitMs),
+        deliveryCount: deliveries,
+        lockToken: token,
+      };
+    }
+  }
+
+  private tokenOf(item: ActivityWorkItem): ActivityLockToken {
+    const token = item.lockToken as ActivityLockToken | undefined;
+    if (!token || typeof token !== 'object' || !('js' in token)) {
+      throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+        `Activity work item ${item.id} was not issued by this NATS backend.`);
+    }
+    return token;
+  }
+
+  private checkNotExpired(item: ActivityWorkItem, token: ActivityLockToken): void {
+    if (Date.now() >= item.lockedUntil.getTime()) {
+      token.lock.tryApply('lose');
+      throw new DurableTaskError(ErrorCode.LOCK_LOST,
+        `The lock of activity work item ${item.id} lapsed at ${item.lockedUntil.toISOString()}.`);
+    }
+  }
+
+  async renew(item: ActivityWorkItem): Promise<ActivityWorkItem> {
+    const token = this.tokenOf(item);
+    token.lock.check('renew');
+    this.checkNotExpired(item, token);
+    token.js.working();
+    token.lock.apply('renew');
+    item.lockedUntil = new Date(Date.now() + this.ackWaitMs);
+    return item;
+  }
+
+  async complete(item: ActivityWorkItem, response: TaskMessage): Promise<void> {
+    const token = this.tokenOf(item);
+    token.lock.check('complete');
+    this.checkNotExpired(item, token);
+    const owner = item.taskMessage.orchestrationInstance;
+    const target = response.orchestrationInstance.instanceId ? response : { ...response,
+      orchestrationInstance: owner };
+    await this.publishResult(item.taskMessage, target);
+    token.lock.apply('complete');
+    await token.js.ackAck();
+  }
+
+  private async publishResult(scheduled: TaskMessage, response: TaskMessage): Promise<void> {
+    const { names } = this.res;
+    const owner = response.orchestrationInstance;
+    const token = encodeInstanceId(owner.instanceId);
+    const partition = names.partitionOf(owner.instanceId);
+    const ownerExec = owner.executionId ?? scheduled.orchestrationInstance.executionId ?? '';
+    const taskId = resultTaskId(response.event) ?? scheduled.event.eventId;
+    const wire = await this.res.payloads.externalizeMessage(toWireMessage(response));
+    const ack = await this.res.js.publish(names.orchSubject(partition, token), encodeJson(wire),
+      { msgID: names.resultMessageId(token, ownerExec, taskId) });
+    if (ack.duplicate) {
+      activityResultIgnored(this.log, owner.instanceId,
+        `a result for task ${taskId} was already delivered`);
+    }
+  }
+
+  async abandon(item: ActivityWorkItem): Promise<void> {
+    const token = this.tokenOf(item);
+    if (!token.lock.tryApply('abandon')) return;
+    const n = Math.max(1, item.deliveryCount);
+    token.js.nak(n <= 1 ? 0 : Math.min(MAX_NAK_DELAY_MS, 1_000 * 2 ** (n - 2)));
+  }
+
+  private async deadLetter(b: BufferedActivity, deliveries: number): Promise<void> {
+    const { res } = this;
+    const scheduled = b.message;
+    const owner = scheduled.orchestrationInstance;
+    const token = encodeInstanceId(owner.instanceId);
+    const partition = res.names.partitionOf(owner.instanceId);
+    const reason = `delivered ${deliveries} times (limit ${res.options.maxDeliveries})`;
+    await res.js.publish(res.names.deadSubject('act', partition, token), b.js.data,
+      { headers: deadHeaders(reason, b.js.seq) });
+    const e = scheduled.event;
+    const name = e.type === 'TaskScheduled' ? e.name : e.type;
+    const failed = taskMessage({
+      type: 'TaskFailed', eventId: -1, timestamp: new Date().toISOString(),
+      taskScheduledId: e.eventId, reason: `Activity '${name}' was abandoned: ${reason}.`,
+      failureDetails: { errorType: 'PoisonMessage', isNonRetriable: true,
+        errorMessage: `Activity '${name}' was dead-lettered: ${reason}.` },
+    }, owner);
+    await this.publishResult(scheduled, failed);
+    b.js.term();
+    deadLettered(this.log, { stream: res.names.actStream, seq: b.js.seq,
+      instanceId: owner.instanceId, deliveries, reason });
+  }
+
+  async stop(): Promise<void> {
+    this.active = false;
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.iter?.stop();
+    this.spaceWaiter?.();
+    this.queue.wakeAll();
+    await this.loop?.catch(() => undefined);
+    for (const b of this.buffered) b.js.nak();
+    this.buffered.clear();
+    this.queue.retain(() => false);
+    await this.res.nc.flush().catch(() => undefined);
+  }
+}
+
+function resultTaskId(e: HistoryEvent): number | undefined {
+  return e.type === 'TaskCompleted' || e.type === 'TaskFailed' ? e.taskScheduledId : undefined;
+}
+
+function deadHeaders(reason: string, seq: number) {
+  return headersOf({ 'Dt-Dead-Reason': reason, 'Dt-Dead-Seq': String(seq) });
+}
+
+function headersOf(values: Record<string, string>) {
+  const h = natsHeaders();
+  for (const [k, v] of Object.entries(values)) h.set(k, v);
+  return h;
+}

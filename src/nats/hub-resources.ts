@@ -1,0 +1,80 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import { backendError } from './nats-errors.ts';
+import { HubNames } from './names.ts';
+import type { ResolvedNatsOptions } from './options.ts';
+import { PayloadStore } from './payload-store.ts';
+
+/** Largest commit body kept inline in the commit message (design 9.8). */
+const INLINE_COMMIT_LIMIT = 900 * 1024;
+
+/**
+ * The connection and every stream, bucket and store handle of one hub. KV
+ * handles bind without a server round trip; `provisioning.ts` makes sure the
+ * resources exist.
+ */
+export class HubResources {
+  readonly names: HubNames;
+  readonly leases: KV;
+  readonly workers: KV;
+  readonly instances: KV;
+  readonly timers: KV;
+  readonly meta: KV;
+  readonly payloads: PayloadStore;
+  /** Commit bodies above this many bytes go to the object store. */
+  readonly inlineCommitLimit: number;
+  private objectStore: Promise<ObjectStore> | undefined;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly jsm: JetStreamManager,
+    readonly js: JetStreamClient,
+    readonly ownsConnection: boolean,
+    readonly options: ResolvedNatsOptions,
+    buckets: readonly KV[],
+  ) {
+    this.names = new HubNames(options.hub, options.partitions);
+    [this.leases, this.workers, this.instances, this.timers, this.meta] = buckets as
+      [KV, KV, KV, KV, KV];
+    this.payloads = new PayloadStore(() => this.blobs(), options.payloadLimitBytes);
+    const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
+    this.inlineCommitLimit = Math.min(INLINE_COMMIT_LIMIT, maxPayload - 64 * 1024);
+  }
+
+  static async open(options: ResolvedNatsOptions): Promise<HubResources> {
+    const names = new HubNames(options.hub, options.partitions);
+    let nc = options.connection;
+    const owns = nc === undefined;
+    try {
+      nc ??= await connect({ servers: options.servers, name: `durabletask-${options.hub}` });
+      const jsm = await jetstreamManager(nc);
+      const js = jetstream(nc);
+      const kvm = new Kvm(js);
+      // Binding is local (no request); provisioning makes sure the buckets exist.
+      const buckets = await Promise.all([
+        names.leasesBucket, names.workersBucket, names.instancesBucket, names.timersBucket,
+        names.metaBucket,
+      ].map((b) => kvm.open(b, { allow_direct: true })));
+      return new HubResources(nc, jsm, js, owns, options, buckets);
+    } catch (err) {
+      if (owns && nc) await nc.close().catch(() => undefined);
+      throw backendError(`Connecting to NATS at ${options.servers.join(', ')}`, err);
+    }
+  }
+
+  /** The hub's object store (payloads and large commits), bound on first use. */
+  blobs(): Promise<ObjectStore> {
+    this.objectStore ??= new Objm(this.js).open(this.names.blobsBucket);
+    return this.objectStore;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsConnection && !this.nc.isClosed()) {
+      await this.nc.drain().catch(() => this.nc.close());
+    }
+  }
+}

@@ -1,0 +1,263 @@
+import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import {
+  leaseUsable, partitionLeaseMachine, type PartitionLeaseEvent, type PartitionLeaseStateName,
+} from '../../actors/partition-lease.machine.ts';
+import type { Logger } from '../logging/logger.ts';
+import {
+  backgroundError, leaseRenewFailed, partitionAcquired, partitionLost, partitionReleased,
+} from '../logging/nats-events.ts';
+import type { HubResources } from './hub-resources.ts';
+import { isWrongLastSequence } from './nats-errors.ts';
+import { decodeJson, encodeJson } from './wire.ts';
+
+type LeaseSnapshot = SnapshotFrom<typeof partitionLeaseMachine>;
+
+/** Value of a lease key. `released` marks a clean hand-back: the next owner need not wait. */
+interface LeaseValue {
+  readonly worker: string;
+  readonly at: number;
+  readonly released?: boolean;
+}
+
+/** What the lease manager asks of the engine for each partition. */
+export interface LeaseHost {
+  /** Start work on a newly owned partition, waiting `waitMs` first. */
+  startPartition(partition: number, epoch: number, waitMs: number): void;
+  /** Lease deadline (less the margin) changed. */
+  leaseExtended(partition: number, usableUntil: number): void;
+  /** Stop work at once: the lease is gone. */
+  partitionLost(partition: number): Promise<void>;
+  /** Finish in-flight work, return held messages; resolves when done. */
+  drainPartition(partition: number, forced: boolean): Promise<void>;
+  /** Work items in flight on the partition (to pick which to hand back). */
+  lockedCount(partition: number): number;
+}
+
+class PartitionLease {
+  snapshot: LeaseSnapshot;
+  epoch = 0;
+  busy = false;
+
+  constructor(partition: number, marginMs: number) {
+    this.snapshot = initialTransition(partitionLeaseMachine, { partition, marginMs })[0];
+  }
+
+  get state(): PartitionLeaseStateName {
+    return this.snapshot.value as PartitionLeaseStateName;
+  }
+
+  send(event: PartitionLeaseEvent): boolean {
+    if (!this.snapshot.can(event)) return false;
+    this.snapshot = transition(partitionLeaseMachine, this.snapshot, event)[0];
+    return true;
+  }
+}
+
+/**
+ * Owns partitions through leases in `DT_H_LEASES` (create to take a free key,
+ * update by revision to renew, bucket TTL = lease length) and balances them
+ * over the live workers found in `DT_H_WORKERS` (heartbeats): each worker aims
+ * for ceil(partitions / workers) and hands back extras after draining them.
+ * Each partition's ownership is a partition-lease machine.
+ */
+export class LeaseManager {
+  private readonly leases: PartitionLease[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private running = false;
+  private readonly log: Logger;
+
+  constructor(private readonly res: HubResources, private readonly host: LeaseHost, log: Logger) {
+    this.log = log.child({ component: 'leases', worker: res.options.workerId });
+    for (let p = 0; p < res.names.partitions; p++) {
+      this.leases.push(new PartitionLease(p, res.options.leaseMarginMs));
+    }
+  }
+
+  ownedPartitions(): number[] {
+    return this.leases.flatMap((l, p) => (l.state === 'owned' ? [p] : []));
+  }
+
+  /** Lease validity check for a work item's partition and epoch. */
+  usable(partition: number, epoch: number, now: number): boolean {
+    const lease = this.leases[partition];
+    if (!lease || lease.epoch !== epoch) return false;
+    return leaseUsable(lease.state, lease.snapshot.context, now);
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.tick();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    const base = this.res.options.renewIntervalMs;
+    const jitter = Math.floor(Math.random() * Math.min(250, base / 5));
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().catch((err) => backgroundError(this.log, 'lease tick', err))
+        .finally(() => this.schedule());
+    }, base - jitter);
+  }
+
+  private value(released = false): Uint8Array {
+    const v: LeaseValue = { worker: this.res.options.workerId, at: Date.now(),
+      ...(released ? { released: true } : {}) };
+    return encodeJson(v);
+  }
+
+  /** One round: heartbeat, renew, check deadlines, balance. */
+  private async tick(): Promise<void> {
+    const { options } = this.res;
+    await this.res.workers.put(options.workerId, encodeJson({ at: Date.now() }))
+      .catch((err) => backgroundError(this.log, 'worker heartbeat', err));
+    await this.renewAll();
+    const now = Date.now();
+    for (let p = 0; p < this.leases.length; p++) {
+      const lease = this.leases[p] as PartitionLease;
+      if (lease.send({ type: 'lease.tick', now })) await this.lose(p, 'deadline passed');
+    }
+    if (!this.running) return;
+    const workers = Math.max(1, (await this.countWorkers()));
+    const target = Math.ceil(this.leases.length / workers);
+    const held = this.leases.filter((l) => l.state === 'owned' || l.state === 'acquiring').length;
+    if (held < target) await this.acquireUpTo(target - held);
+    else if (held > target) this.handBack(held - target);
+  }
+
+  private async countWorkers(): Promise<number> {
+    const iter = await this.res.workers.keys();
+    let n = 0;
+    for await (const _k of iter) n++;
+    return n;
+  }
+
+  private async renewAll(): Promise<void> {
+    await Promise.all(this.leases.map(async (lease, p) => {
+      if (lease.state !== 'owned' && lease.state !== 'draining') return;
+      const key = this.res.names.leaseKey(p);
+      const rev = lease.snapshot.context.revision;
+      try {
+        const next = await this.res.leases.update(key, this.value(), rev);
+        const until = Date.now() + this.res.options.leaseMs;
+        if (lease.send({ type: 'lease.renewed', revision: next, until })) {
+          this.host.leaseExtended(p, until - this.res.options.leaseMarginMs);
+        }
+      } catch (err) {
+        leaseRenewFailed(this.log, p, err);
+        if (isWrongLastSequence(err)) {
+          if (lease.send({ type: 'lease.lost', reason: 'the lease key was taken' })) {
+            await this.lose(p, 'the lease key was taken', true);
+          }
+        }
+        // Other failures: keep trying until the deadline check drops the lease.
+      }
+    }));
+  }
+
+  private async lose(p: number, reason: string, alreadyLost = false): Promise<void> {
+    const lease = this.leases[p] as PartitionLease;
+    if (!alreadyLost && lease.state !== 'lost') return;
+    partitionLost(this.log, p, reason);
+    await this.host.partitionLost(p).catch((err) => backgroundError(this.log, 'stop partition', err));
+    lease.send({ type: 'lease.reset' });
+  }
+
+  private async acquireUpTo(count: number): Promise<void> {
+    const free = this.leases.map((_l, p) => p).filter((p) => this.leases[p]?.state === 'unowned');
+    shuffle(free);
+    let got = 0;
+    for (const p of free) {
+      if (got >= count || !this.running) return;
+      if (await this.tryAcquire(p)) got++;
+    }
+  }
+
+  private async tryAcquire(p: number): Promise<boolean> {
+    const lease = this.leases[p] as PartitionLease;
+    if (!lease.send({ type: 'lease.acquire' })) return false;
+    const key = this.res.names.leaseKey(p);
+    try {
+      const entry = await this.res.leases.get(key);
+      const current = entry && entry.operation === 'PUT' && entry.length > 0
+        ? decodeJson<LeaseValue>(entry.value, 'lease') : undefined;
+      if (current && !current.released) {
+        lease.send({ type: 'lease.denied', reason: `held by ${current.worker}` });
+        return false;
+      }
+      const revision = entry && current
+        ? await this.res.leases.update(key, this.value(), entry.revision)
+        : await this.res.leases.create(key, this.value());
+      const until = Date.now() + this.res.options.leaseMs;
+      lease.send({ type: 'lease.granted', revision, until });
+      lease.epoch++;
+      const clean = current?.released === true;
+      const waitMs = clean ? 0 : await this.takeoverWait(p);
+      partitionAcquired(this.log, p, waitMs);
+      this.host.startPartition(p, lease.epoch, waitMs);
+      this.host.leaseExtended(p, until - this.res.options.leaseMarginMs);
+      return true;
+    } catch (err) {
+      if (!isWrongLastSequence(err)) backgroundError(this.log, 'lease acquire', err);
+      lease.send({ type: 'lease.denied', reason: 'another worker took it first' });
+      return false;
+    }
+  }
+
+  /**
+   * A lease that lapsed (its owner died) may leave delivered, unacked
+   * messages; they come back after the ack wait, so the new owner waits that
+   * long before it pulls to keep per-instance order.
+   */
+  private async takeoverWait(p: number): Promise<number> {
+    const { names, jsm, options } = this.res;
+    const [orch, relay] = await Promise.all([
+      jsm.consumers.info(names.orchStream, names.orchConsumer(p)),
+      jsm.consumers.info(names.histStream, names.relayConsumer(p)),
+    ]);
+    return orch.num_ack_pending > 0 || relay.num_ack_pending > 0 ? options.leaseMs : 0;
+  }
+
+  private handBack(count: number): void {
+    const owned = this.leases.map((_l, p) => p).filter((p) => this.leases[p]?.state === 'owned');
+    owned.sort((a, b) => this.host.lockedCount(a) - this.host.lockedCount(b));
+    for (const p of owned.slice(0, count)) void this.drain(p, false);
+  }
+
+  private async drain(p: number, forced: boolean): Promise<void> {
+    const lease = this.leases[p] as PartitionLease;
+    if (lease.busy || !lease.send({ type: 'lease.drain' })) return;
+    lease.busy = true;
+    try {
+      await this.host.drainPartition(p, forced);
+      if (lease.state !== 'draining') return;
+      await this.res.leases.update(this.res.names.leaseKey(p), this.value(true),
+        lease.snapshot.context.revision).catch(() => undefined);
+      lease.send({ type: 'lease.released' });
+      partitionReleased(this.log, p);
+    } finally {
+      lease.busy = false;
+    }
+  }
+
+  /** Stops renewing: hands every partition back (drained, or at once when forced). */
+  async stop(forced: boolean): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking?.catch(() => undefined);
+    const all = this.leases.map((_l, p) => p)
+      .filter((p) => this.leases[p]?.state === 'owned' || this.leases[p]?.state === 'draining');
+    await Promise.all(all.map((p) => this.leases[p]?.state === 'owned'
+      ? this.drain(p, forced) : this.host.drainPartition(p, true)));
+    // Releases drained partitions whose drain started before stop.
+    await this.res.workers.delete(this.res.options.workerId).catch(() => undefined);
+  }
+}
+
+function shuffle<T>(a: T[]): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j] as T, a[i] as T];
+  }
+}

@@ -1,0 +1,119 @@
+import type { HubLifecycle } from '../../actors/task-hub-lifecycle.ts';
+import { isDurableTaskError } from '../core/errors.ts';
+import type {
+  ContinueAsNewEventBehaviour, OrchestrationService,
+} from '../core/orchestration-service.ts';
+import type { OrchestrationRuntimeState } from '../core/runtime-state.ts';
+import type { TaskMessage } from '../core/task-message.ts';
+import { validateTimeoutMs } from '../core/validation.ts';
+import type {
+  ActivityWorkItem, OrchestrationCompletion, OrchestrationWorkItem,
+} from '../core/work-item.ts';
+import type { ActivityRuntime } from './activity-runtime.ts';
+import type { OrchestrationEngine } from './orchestration-engine.ts';
+import type { ResolvedNatsOptions } from './options.ts';
+
+/** Fetch/process back-off after a transport or storage failure. */
+const BACKEND_ERROR_DELAY_MS = 1_000;
+
+/**
+ * The worker side of a NATS task hub. Lifecycle calls go through the task-hub
+ * machine; work-item calls are checked by the work-item machine and served by
+ * the orchestration engine and the activity runtime.
+ */
+export class NatsOrchestrationService implements OrchestrationService {
+  readonly orchestrationDispatcherCount: number;
+  readonly maxConcurrentOrchestrationWorkItems: number;
+  readonly activityDispatcherCount: number;
+  readonly maxConcurrentActivityWorkItems: number;
+  readonly eventBehaviourForContinueAsNew: ContinueAsNewEventBehaviour = 'carryover';
+
+  constructor(
+    private readonly lifecycle: HubLifecycle,
+    private readonly engine: OrchestrationEngine,
+    private readonly activities: ActivityRuntime,
+    private readonly options: ResolvedNatsOptions,
+  ) {
+    this.orchestrationDispatcherCount = options.orchestrationDispatcherCount;
+    this.maxConcurrentOrchestrationWorkItems = options.maxConcurrentOrchestrationWorkItems;
+    this.activityDispatcherCount = options.activityDispatcherCount;
+    this.maxConcurrentActivityWorkItems = options.maxConcurrentActivityWorkItems;
+  }
+
+  create(options?: { recreateInstanceStore?: boolean }): Promise<void> {
+    return this.lifecycle.create(options);
+  }
+
+  createIfNotExists(): Promise<void> {
+    return this.lifecycle.createIfNotExists();
+  }
+
+  delete(options?: { deleteInstanceStore?: boolean }): Promise<void> {
+    return this.lifecycle.delete(options);
+  }
+
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  stop(options?: { forced?: boolean }): Promise<void> {
+    return this.lifecycle.stop(options);
+  }
+
+  isMaxMessageCountExceeded(currentMessageCount: number, _state: OrchestrationRuntimeState):
+    boolean {
+    const max = this.options.maxMessagesPerCheckpoint;
+    return max > 0 && currentMessageCount > max;
+  }
+
+  getDelayAfterProcessErrorMs(err: unknown): number {
+    return isDurableTaskError(err, 'BACKEND_ERROR') ? BACKEND_ERROR_DELAY_MS : 0;
+  }
+
+  getDelayAfterFetchErrorMs(err: unknown): number {
+    return isDurableTaskError(err, 'BACKEND_ERROR') ? BACKEND_ERROR_DELAY_MS : 0;
+  }
+
+  async lockNextOrchestrationWorkItem(receiveTimeoutMs: number, signal?: AbortSignal):
+    Promise<OrchestrationWorkItem | null> {
+    validateTimeoutMs(receiveTimeoutMs, 'receive timeout');
+    this.lifecycle.assertRunning('lock an orchestration work item');
+    return this.engine.lockNext(receiveTimeoutMs, signal);
+  }
+
+  async renewOrchestrationWorkItemLock(item: OrchestrationWorkItem): Promise<void> {
+    this.engine.renew(item);
+  }
+
+  completeOrchestrationWorkItem(item: OrchestrationWorkItem, completion: OrchestrationCompletion):
+    Promise<void> {
+    return this.engine.complete(item, completion);
+  }
+
+  abandonOrchestrationWorkItem(item: OrchestrationWorkItem): Promise<void> {
+    return this.engine.abandon(item);
+  }
+
+  releaseOrchestrationWorkItem(item: OrchestrationWorkItem): Promise<void> {
+    return this.engine.release(item);
+  }
+
+  async lockNextActivityWorkItem(receiveTimeoutMs: number, signal?: AbortSignal):
+    Promise<ActivityWorkItem | null> {
+    validateTimeoutMs(receiveTimeoutMs, 'receive timeout');
+    this.lifecycle.assertRunning('lock an activity work item');
+    return this.activities.lockNext(receiveTimeoutMs, signal);
+  }
+
+  renewActivityWorkItemLock(item: ActivityWorkItem): Promise<ActivityWorkItem> {
+    return this.activities.renew(item);
+  }
+
+  completeActivityWorkItem(item: ActivityWorkItem, responseMessage: TaskMessage): Promise<void> {
+    return this.activities.complete(item, responseMessage);
+  }
+
+  abandonActivityWorkItem(item: ActivityWorkItem): Promise<void> {
+    return this.activities.abandon(item);
+  }
+}

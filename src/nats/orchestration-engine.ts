@@ -1,0 +1,573 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { nuid } from '@nats-io/transport-node';
+import { WorkItemLockTable, type WorkItemLock } from '../../actors/work-item-lock.ts';
+import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
+import { isLiveStatus, isTerminalStatus } from '../core/orchestration-status.ts';
+import { toStoredState } from '../core/orchestration-state.ts';
+import { OrchestrationRuntimeState, buildOrchestrationState } from '../core/runtime-state.ts';
+import { taskMessage } from '../core/task-message.ts';
+import type { OrchestrationCompletion, OrchestrationWorkItem } from '../core/work-item.ts';
+import type { Logger } from '../logging/logger.ts';
+import {
+  backgroundError, commitConflict, messageDiscarded, postCommitFailed, relayFailed, relayResent,
+  startResent,
+} from '../logging/nats-events.ts';
+import { planBatch, type InstanceView } from './batch-builder.ts';
+import { CommitLog } from './commit-log.ts';
+import { HandoffQueue } from './handoff-queue.ts';
+import type { HubResources } from './hub-resources.ts';
+import { InstanceCache, type CachedInstance } from './instance-cache.ts';
+import { InstanceStore } from './instance-store.ts';
+import { LeaseManager, type LeaseHost } from './lease-manager.ts';
+import { buildOutbox, sendOutbox } from './outbox.ts';
+import {
+  PartitionRuntime, type HeldMessage, type InstanceSlot, type PartitionHost,
+} from './partition-runtime.ts';
+import { encodeJson, type CommitBody, type InstanceRecord } from './wire.ts';
+
+/** The backend state behind an orchestration work item's opaque `lockToken`. */
+export interface OrchestrationLockToken {
+  readonly slot: InstanceSlot;
+  readonly epoch: number;
+  readonly lock: WorkItemLock;
+  readonly batch: HeldMessage[];
+  /** Commit-log revision the work item was loaded at (the CAS of its checkpoint). */
+  readonly revision: number;
+  readonly newExecution: boolean;
+  /** Set when the checkpoint lost the revision check: abandon without back-off. */
+  aborted: boolean;
+}
+
+const CACHE_CAPACITY = 20_000;
+const MAX_BACKOFF_MS = 5 * 60_000;
+const DRAIN_WAIT_STEP_MS = 50;
+
+/**
+ * The orchestration side of the NATS backend: partition ownership, the ready
+ * queue of instances fed by owned partitions, the history cache, and the
+ * lock / renew / complete / abandon / release of orchestration work items.
+ */
+export class OrchestrationEngine implements LeaseHost, PartitionHost {
+  readonly log: Logger;
+  readonly commitLog: CommitLog;
+  readonly store: InstanceStore;
+  private readonly ready = new HandoffQueue<InstanceSlot>();
+  private readonly cache = new InstanceCache(CACHE_CAPACITY);
+  private readonly partitions = new Map<number, PartitionRuntime>();
+  private readonly lockTable = new WorkItemLockTable();
+  private readonly leases: LeaseManager;
+  private readonly now: () => number;
+
+  constructor(readonly res: HubResources, log: Logger) {
+    this.log = log.child({ component: 'orchestrations' });
+    this.commitLog = new CommitLog(res);
+    this.store = new InstanceStore(res.instances, res.names);
+    this.leases = new LeaseManager(res, this, log);
+    const clock = res.options.clock;
+    this.now = () => clock.now();
+  }
+
+  async start(): Promise<void> {
+    await this.leases.start();
+  }
+
+  async stop(forced: boolean): Promise<void> {
+    this.ready.wakeAll();
+    await this.leases.stop(forced);
+    await Promise.all([...this.partitions.keys()].map((p) => this.partitionLost(p)));
+    this.ready.wakeAll();
+  }
+
+  ownedPartitions(): number[] {
+    return this.leases.ownedPartitions();
+  }
+
+  // ---- lease host
+
+  startPartition(partition: number, epoch: number, waitMs: number): void {
+    // Leases run on real time (the server's TTL does), whatever clock drives timers.
+    const runtime = new PartitionRuntime(this, partition, epoch, Date.now);
+    const old = this.partitions.get(partition);
+    if (old) void old.stop(false);
+    this.partitions.set(partition, runtime);
+    runtime.start(waitMs).catch((err) => {
+      backgroundError(this.log, `start partition ${partition}`, err);
+      void this.partitionLost(partition);
+    });
+  }
+
+  leaseExtended(partition: number, usableUntil: number): void {
+    const runtime = this.partitions.get(partition);
+    if (runtime) runtime.usableUntil = usableUntil;
+  }
+
+  async partitionLost(partition: number): Promise<void> {
+    const runtime = this.partitions.get(partition);
+    if (!runtime) return;
+    this.partitions.delete(partition);
+    this.cache.dropPartition(partition);
+    this.ready.retain((s) => s.partition !== runtime);
+    await runtime.stop(false);
+  }
+
+  async drainPartition(partition: number, forced: boolean): Promise<void> {
+    const runtime = this.partitions.get(partition);
+    if (!runtime) return;
+    runtime.draining = true;
+    this.ready.retain((s) => s.partition !== runtime);
+    // Bounded wait for in-flight work items, within the lease.
+    const deadline = this.now() + (forced ? 0 : this.res.options.leaseMs / 2);
+    while (runtime.lockedCount > 0 && this.now() < deadline) {
+      await new Promise((r) => setTimeout(r, DRAIN_WAIT_STEP_MS));
+    }
+    this.partitions.delete(partition);
+    this.cache.dropPartition(partition);
+    await runtime.stop(true);
+  }
+
+  lockedCount(partition: number): number {
+    return this.partitions.get(partition)?.lockedCount ?? 0;
+  }
+
+  // ---- partition host
+
+  makeReady(slot: InstanceSlot): void {
+    if (slot.queued || slot.locked || slot.held.length === 0) return;
+    const wait = slot.notBefore - this.now();
+    slot.queued = true;
+    if (wait > 0) {
+      setTimeout(() => {
+        if (slot.partition.usable()) this.ready.put(slot);
+        else slot.queued = false;
+      }, wait).unref();
+    } else {
+      this.ready.put(slot);
+    }
+  }
+
+  async relay(partition: PartitionRuntime, m: JsMsg): Promise<void> {
+    const attempt = m.headers?.get('Nats-Msg-Id') ?? '';
+    const own = attempt ? partition.localSends.get(attempt) : undefined;
+    if (own) {
+      const sent = await own;
+      partition.localSends.delete(attempt);
+      if (sent) {
+        m.ack();
+        return;
+      }
+    }
+    try {
+      const body = await this.commitLog.decodeData(m.data, m.seq);
+      const hook = this.res.options.faults.beforeRelay;
+      if (hook?.({ instanceId: body.instanceId, executionId: body.executionId,
+        commitSeq: m.seq }) === 'skip') return;
+      await sendOutbox(this.res, body.outbox, this.now());
+      await this.writeRecords(body, m.seq, undefined);
+      relayResent(this.log, partition.partition, body.instanceId, m.seq, body.outbox.length);
+      m.ack();
+    } catch (err) {
+      relayFailed(this.log, partition.partition, m.seq, err);
+      m.nak(1_000);
+    }
+  }
+
+  // ---- lock
+
+  async lockNext(receiveTimeoutMs: number, signal?: AbortSignal):
+    Promise<OrchestrationWorkItem | null> {
+    const deadline = this.now() + receiveTimeoutMs;
+    // Bounded by the deadline: each round takes one ready instance or times out.
+    for (;;) {
+      const left = deadline - this.now();
+      const slot = await this.ready.take(Math.max(0, left), signal);
+      if (!slot) return null;
+      slot.queued = false;
+      const item = await this.tryLock(slot);
+      if (item) return item;
+      if (signal?.aborted || this.now() >= deadline) return null;
+    }
+  }
+
+  private async tryLock(slot: InstanceSlot): Promise<OrchestrationWorkItem | null> {
+    const runtime = slot.partition;
+    if (slot.locked || slot.held.length === 0 || !runtime.usable()) return null;
+    if (slot.notBefore > this.now()) {
+      this.makeReady(slot);
+      return null;
+    }
+    slot.locked = true;
+    let view: { entry: CachedInstance; view: InstanceView };
+    try {
+      view = await this.viewOf(slot);
+    } catch (err) {
+      slot.locked = false;
+      slot.notBefore = this.now() + 1_000;
+      this.makeReady(slot);
+      throw isDurableTaskError(err) ? err : new DurableTaskError(ErrorCode.BACKEND_ERROR,
+        `Loading instance '${slot.instanceId}' failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (!runtime.usable()) {
+      slot.locked = false;
+      return null;
+    }
+    const { options } = this.res;
+    const plan = planBatch(slot.held, view.view, {
+      maxMessages: options.maxMessagesPerWorkItem, maxBytes: options.maxBytesPerWorkItem,
+    });
+    if (plan.drop.length > 0) {
+      for (const d of plan.drop) {
+        messageDiscarded(this.log, { instanceId: slot.instanceId, partition: runtime.partition,
+          seq: d.item.seq, eventType: d.item.message.event.type,
+          executionId: d.item.message.orchestrationInstance.executionId, reason: d.reason });
+      }
+      runtime.discard(plan.drop.map((d) => d.item));
+    }
+    slot.held = plan.keep;
+    if (plan.waitingForStart) void this.resendStart(slot, view.entry);
+    if (plan.batch.length === 0) {
+      slot.locked = false;
+      runtime.tidy(slot);
+      return null;
+    }
+    slot.inFlight = plan.batch;
+    const entry = view.entry;
+    const state = plan.newExecution
+      ? new OrchestrationRuntimeState()
+      : new OrchestrationRuntimeState(entry.events, entry.customStatus);
+    const token: OrchestrationLockToken = {
+      slot, epoch: runtime.epoch, lock: this.lockTable.open(`the work item of '${slot.instanceId}'`),
+      batch: plan.batch, revision: entry.revision, newExecution: plan.newExecution, aborted: false,
+    };
+    return {
+      instanceId: slot.instanceId,
+      newMessages: plan.batch.map((m) => m.message),
+      orchestrationRuntimeState: state,
+      lockedUntil: new Date(runtime.usableUntil),
+      isExtendedSession: false,
+      lockToken: token,
+    };
+  }
+
+  /** The cached instance, loading history and record on a miss (in parallel). */
+  private async viewOf(slot: InstanceSlot): Promise<{ entry: CachedInstance; view: InstanceView }> {
+    const p = slot.partition.partition;
+    let entry = this.cache.get(slot.token);
+    const needsRecord = (e: CachedInstance | undefined): boolean => !e || e.status === null ||
+      !isLiveStatus(e.status) || slot.held.some((m) => m.message.event.type === 'ExecutionStarted');
+    if (!entry) {
+      const [loaded, stored] = await Promise.all([
+        this.commitLog.loadCurrent(p, slot.token),
+        this.store.read(slot.token),
+      ]);
+      entry = {
+        partition: p, revision: loaded.revision, executionId: loaded.executionId,
+        execStart: loaded.execStart, events: loaded.events,
+        customStatus: loaded.state?.customStatus, status: loaded.state?.orchestrationStatus ?? null,
+        applied: new Set(loaded.applied),
+        record: stored ? { value: stored.record, revision: stored.revision } : undefined,
+      };
+      this.cache.set(slot.token, entry);
+    } else if (needsRecord(entry)) {
+      const stored = await this.store.read(slot.token);
+      entry.record = stored ? { value: stored.record, revision: stored.revision } : undefined;
+    }
+    const rec = entry.record?.value;
+    return {
+      entry,
+      view: {
+        current: entry.executionId === null ? null : {
+          executionId: entry.executionId,
+          live: entry.status !== null && (entry.status === 'Running' || entry.status === 'Suspended'),
+        },
+        record: rec ? { executionId: rec.orchestrationInstance.executionId,
+          status: rec.orchestrationStatus } : null,
+        applied: entry.applied,
+      },
+    };
+  }
+
+  /**
+   * Messages wait for an announced execution whose start has not arrived:
+   * re-send the start from the Pending record (same deterministic id, so an
+   * earlier send within the window is dropped), unless it is scheduled later.
+   */
+  private async resendStart(slot: InstanceSlot, entry: CachedInstance): Promise<void> {
+    const rec = entry.record?.value;
+    if (!rec || rec.orchestrationStatus !== 'Pending') return;
+    if (rec.scheduledStartTime && Date.parse(rec.scheduledStartTime) > this.now()) return;
+    const { instanceId, executionId } = rec.orchestrationInstance;
+    const start = startMessageFromRecord(rec);
+    try {
+      await this.res.js.publish(slot.partition === undefined ? '' :
+        this.res.names.orchSubject(slot.partition.partition, slot.token), encodeJson(start),
+      { msgID: this.res.names.startMessageId(slot.token, executionId) });
+      startResent(this.log, instanceId, executionId);
+    } catch (err) {
+      backgroundError(this.log, 'resend start', err);
+    }
+  }
+
+  // ---- renew / complete / abandon / release
+
+  private tokenOf(item: OrchestrationWorkItem): OrchestrationLockToken {
+    const token = item.lockToken as OrchestrationLockToken | undefined;
+    if (!token || typeof token !== 'object' || !('slot' in token)) {
+      throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+        `The work item of '${item.instanceId}' was not issued by this NATS backend.`);
+    }
+    return token;
+  }
+
+  private leaseHeld(token: OrchestrationLockToken): boolean {
+    const runtime = token.slot.partition;
+    return this.partitions.get(runtime.partition) === runtime && runtime.active &&
+      this.leases.usable(runtime.partition, token.epoch, Date.now()) &&
+      runtime.usableUntil > Date.now();
+  }
+
+  private lostError(item: OrchestrationWorkItem, token: OrchestrationLockToken): DurableTaskError {
+    token.lock.tryApply('lose');
+    return new DurableTaskError(ErrorCode.LOCK_LOST,
+      `The lock of instance '${item.instanceId}' is lost: the partition lease ` +
+      `${token.slot.partition.partition} lapsed or was taken by another worker.`);
+  }
+
+  renew(item: OrchestrationWorkItem): void {
+    const token = this.tokenOf(item);
+    token.lock.check('renew');
+    if (!this.leaseHeld(token)) throw this.lostError(item, token);
+    token.slot.partition.touch(token.batch);
+    token.lock.apply('renew');
+    item.lockedUntil = new Date(token.slot.partition.usableUntil);
+  }
+
+  async complete(item: OrchestrationWorkItem, completion: OrchestrationCompletion): Promise<void> {
+    const token = this.tokenOf(item);
+    token.lock.check('complete');
+    if (!this.leaseHeld(token)) throw this.lostError(item, token);
+    const { slot } = token;
+    const runtime = slot.partition;
+
+    if (completion.orchestrationState === null) {
+      // Discard case: nothing is persisted; the batch is consumed.
+      token.lock.apply('complete');
+      await runtime.ackConsumed(token.batch);
+      const entry = this.cache.get(slot.token);
+      if (entry) entry.applied = new Set(token.batch.map((m) => m.seq));
+      slot.inFlight = [];
+      return;
+    }
+
+    const entry = this.cache.get(slot.token);
+    const built = await this.buildCommit(item, token, completion, entry);
+    const attemptId = `c${nuid.next()}`;
+    let resolveSent!: (ok: boolean) => void;
+    runtime.localSends.set(attemptId, new Promise<boolean>((r) => { resolveSent = r; }));
+
+    let seq: number;
+    try {
+      seq = await this.commitLog.publish(runtime.partition, slot.token, built.body,
+        token.revision, attemptId);
+    } catch (err) {
+      runtime.localSends.delete(attemptId);
+      resolveSent(false);
+      this.cache.delete(slot.token);
+      if (isDurableTaskError(err, ErrorCode.SESSION_ABORTED)) {
+        token.aborted = true;
+        commitConflict(this.log, item.instanceId, token.revision);
+      }
+      throw err;
+    }
+    token.lock.apply('complete');
+    this.afterCommit(slot, entry, built.body, seq, completion);
+
+    const hook = this.res.options.faults.afterCommit;
+    if (hook?.({ instanceId: item.instanceId, executionId: built.body.executionId,
+      commitSeq: seq }) === 'skip') {
+      // As if this process died right after its commit: the relay does the rest.
+      runtime.localSends.delete(attemptId);
+      resolveSent(false);
+      slot.inFlight = [];
+      return;
+    }
+
+    const now = this.now();
+    const steps = await Promise.allSettled([
+      runtime.ackConsumed(token.batch),
+      sendOutbox(this.res, built.body.outbox, now),
+      this.writeRecords(built.body, seq, this.cache.get(slot.token)),
+    ]);
+    const failed = steps.findIndex((s) => s.status === 'rejected');
+    if (failed >= 0) {
+      postCommitFailed(this.log, item.instanceId, ['ack', 'outbox', 'record'][failed] as string,
+        (steps[failed] as PromiseRejectedResult).reason);
+    }
+    resolveSent(steps[1]?.status === 'fulfilled' && steps[2]?.status === 'fulfilled');
+    slot.inFlight = [];
+  }
+
+  private async buildCommit(
+    item: OrchestrationWorkItem,
+    token: OrchestrationLockToken,
+    completion: OrchestrationCompletion,
+    entry: CachedInstance | undefined,
+  ): Promise<{ body: CommitBody }> {
+    const current = completion.newRuntimeState;
+    const started = current.executionStartedEvent;
+    if (!started || !completion.orchestrationState) {
+      throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+        `The checkpoint of '${item.instanceId}' has no ExecutionStarted event.`);
+    }
+    const executionId = started.orchestrationInstance.executionId;
+    const old = item.orchestrationRuntimeState;
+    const oldExec = old.orchestrationInstance?.executionId;
+    const continued = old !== current && oldExec !== undefined && oldExec !== executionId;
+    const first = continued || token.newExecution || entry?.execStart == null ||
+      entry.executionId !== executionId;
+    const payloads = this.res.payloads;
+    const slot = token.slot;
+    const outbox = buildOutbox(this.res.names, {
+      instanceId: item.instanceId, token: slot.token, partition: slot.partition.partition,
+      executionId, revision: token.revision,
+    }, completion, this.now());
+    const externalOutbox = await Promise.all(outbox.map(async (o) =>
+      ({ ...o, msg: await payloads.externalizeMessage(o.msg) })));
+    const events = await Promise.all(current.newEvents.map((e) => payloads.externalize(e)));
+    const state = await payloads.externalize(toStoredState(completion.orchestrationState));
+    const body: CommitBody = {
+      v: 1,
+      instanceId: item.instanceId,
+      executionId,
+      ...(first ? {} : { execStart: entry?.execStart as number }),
+      events,
+      state,
+      ...(continued ? { prev: {
+        executionId: oldExec as string,
+        events: await Promise.all(old.newEvents.map((e) => payloads.externalize(e))),
+        state: await payloads.externalize(toStoredState(buildOrchestrationState(old, this.now()))),
+      } } : {}),
+      outbox: externalOutbox,
+      applied: token.batch.map((m) => m.seq),
+    };
+    return { body };
+  }
+
+  private afterCommit(slot: InstanceSlot, entry: CachedInstance | undefined, body: CommitBody,
+    seq: number, completion: OrchestrationCompletion): void {
+    const first = body.execStart === undefined;
+    const next: CachedInstance = entry ?? {
+      partition: slot.partition.partition, revision: 0, executionId: null, execStart: null,
+      events: [], customStatus: undefined, status: null, applied: new Set(), record: undefined,
+    };
+    next.revision = seq;
+    next.executionId = body.executionId;
+    next.execStart = first ? seq : next.execStart;
+    // Runtime states copy the events they are given, so the cached array can grow in place.
+    // The cache keeps the resolved events (the commit may hold payload references).
+    const resolved = completion.newRuntimeState.newEvents;
+    if (first) next.events = [...resolved];
+    else next.events.push(...resolved);
+    next.customStatus = completion.orchestrationState?.customStatus;
+    next.status = body.state.orchestrationStatus;
+    next.applied = new Set(body.applied);
+    this.cache.set(slot.token, next);
+  }
+
+  /**
+   * Writes the records a commit implies: the closed execution's record (on
+   * continue-as-new), the per-execution record of a final state, then the
+   * latest record, each only over older ones.
+   */
+  async writeRecords(body: CommitBody, seq: number, entry: CachedInstance | undefined):
+    Promise<void> {
+    const token = tokenOfBody(body);
+    const record: InstanceRecord = { ...body.state, commitSeq: seq };
+    const finals: Promise<void>[] = [];
+    if (body.prev) {
+      finals.push(this.store.writeExecution(token, { ...body.prev.state, commitSeq: seq }));
+    }
+    const status = record.orchestrationStatus;
+    if (isTerminalStatus(status) || status === 'ContinuedAsNew') {
+      finals.push(this.store.writeExecution(token, record));
+    }
+    await Promise.all(finals);
+    const revision = await this.store.writeLatest(token, record, {
+      knownRevision: entry?.record?.revision, knownRecord: entry?.record?.value,
+      previousExecutionId: body.prev?.executionId,
+    });
+    if (entry) entry.record = revision === undefined ? undefined : { value: record, revision };
+  }
+
+  async abandon(item: OrchestrationWorkItem): Promise<void> {
+    const token = this.tokenOf(item);
+    if (token.lock.state === 'abandoned' || token.lock.state === 'released') return;
+    const held = this.leaseHeld(token);
+    if (!held) {
+      token.lock.tryApply('lose');
+      this.unlock(token, false);
+      throw this.lostError(item, token);
+    }
+    token.lock.apply('abandon');
+    this.unlock(token, !token.aborted);
+  }
+
+  async release(item: OrchestrationWorkItem): Promise<void> {
+    const token = this.tokenOf(item);
+    if (token.lock.state === 'locked') {
+      // Released without a checkpoint: the batch goes back, intact and in order.
+      token.lock.apply('release');
+      this.unlock(token, false);
+      return;
+    }
+    token.lock.tryApply('release');
+    this.unlock(token, false);
+  }
+
+  /** Returns a batch that was not consumed to the front of the instance's queue. */
+  private unlock(token: OrchestrationLockToken, backOff: boolean): void {
+    const { slot } = token;
+    if (!slot.locked) return;
+    if (slot.inFlight.length > 0) {
+      slot.held = [...slot.inFlight, ...slot.held].sort((a, b) => a.seq - b.seq);
+      slot.inFlight = [];
+      if (backOff) {
+        slot.failures++;
+        const delay = slot.failures <= 1 ? 0
+          : Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** (slot.failures - 2));
+        slot.notBefore = this.now() + delay;
+      }
+    } else {
+      slot.failures = 0;
+    }
+    slot.locked = false;
+    if (slot.partition.usable()) this.makeReady(slot);
+    slot.partition.tidy(slot);
+  }
+
+  /** Drops the cached history of an instance (after a purge). */
+  forget(token: string): void {
+    this.cache.delete(token);
+  }
+}
+
+function tokenOfBody(body: CommitBody): string {
+  return Buffer.from(body.instanceId, 'utf8').toString('base64url');
+}
+
+/** Rebuilds the start message of a Pending execution from its record. */
+export function startMessageFromRecord(rec: InstanceRecord) {
+  const { instanceId, executionId } = rec.orchestrationInstance;
+  return taskMessage({
+    type: 'ExecutionStarted',
+    eventId: -1,
+    timestamp: rec.createdTime,
+    orchestrationInstance: { instanceId, executionId },
+    name: rec.name,
+    version: rec.version,
+    ...(rec.input !== undefined ? { input: rec.input } : {}),
+    ...(rec.tags ? { tags: rec.tags } : {}),
+    ...(rec.parentInstance ? { parentInstance: rec.parentInstance } : {}),
+    ...(rec.scheduledStartTime ? { scheduledStartTime: rec.scheduledStartTime } : {}),
+    ...(rec.generation !== undefined ? { generation: rec.generation } : {}),
+  }, { instanceId, executionId });
+}

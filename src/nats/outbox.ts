@@ -1,0 +1,100 @@
+import type { OrchestrationCompletion } from '../core/work-item.ts';
+import type { TaskMessage } from '../core/task-message.ts';
+import { encodeInstanceId, type HubNames } from './names.ts';
+import type { HubResources } from './hub-resources.ts';
+import { encodeJson, toWireMessage, type OutboxEntry, type TimerEntry } from './wire.ts';
+
+/** The instance whose checkpoint produces the outbox. */
+export interface OutboxSource {
+  readonly instanceId: string;
+  readonly token: string;
+  readonly partition: number;
+  readonly executionId: string;
+  /** Revision the checkpoint was loaded at; makes ids of unnamed messages unique. */
+  readonly revision: number;
+}
+
+function route(names: HubNames, instanceId: string): { token: string; partition: number } {
+  return { token: encodeInstanceId(instanceId), partition: names.partitionOf(instanceId) };
+}
+
+/**
+ * Turns a completion's messages into outbox entries with deterministic ids
+ * (design 9.10), so that a resend by the relay is dropped by the stream.
+ * Timers already due become plain publishes.
+ */
+export function buildOutbox(
+  names: HubNames,
+  source: OutboxSource,
+  completion: OrchestrationCompletion,
+  now: number,
+): OutboxEntry[] {
+  const out: OutboxEntry[] = [];
+  for (const m of completion.activityMessages) {
+    const owner = m.orchestrationInstance;
+    const r = route(names, owner.instanceId);
+    const exec = owner.executionId ?? source.executionId;
+    out.push({ k: 'msg', subject: names.actSubject(r.partition, r.token),
+      id: names.outboxMessageId(r.token, exec, 'act', m.event.eventId), msg: toWireMessage(m) });
+  }
+  completion.orchestratorMessages.forEach((m, i) => {
+    const r = route(names, m.orchestrationInstance.instanceId);
+    out.push({ k: 'msg', subject: names.orchSubject(r.partition, r.token),
+      id: orchestratorMessageId(names, source, m, r.token, i), msg: toWireMessage(m) });
+  });
+  const continued = completion.continuedAsNewMessage;
+  if (continued) {
+    out.push({ k: 'msg', subject: names.orchSubject(source.partition, source.token),
+      id: orchestratorMessageId(names, source, continued, source.token, -1),
+      msg: toWireMessage(continued) });
+  }
+  for (const m of completion.timerMessages) {
+    const e = m.event;
+    const timerId = e.type === 'TimerFired' ? e.timerId : e.eventId;
+    const fireAt = e.type === 'TimerFired' ? e.fireAt : new Date(now).toISOString();
+    const exec = m.orchestrationInstance.executionId ?? source.executionId;
+    // Synthetic timers (negative ids) repeat within an execution: add the revision.
+    const name = timerId >= 0 ? `t${timerId}` : `t${timerId}_${source.revision}`;
+    const id = names.outboxMessageId(source.token, exec, 'timer', name);
+    const subject = names.orchSubject(source.partition, source.token);
+    if (Date.parse(fireAt) <= now) {
+      out.push({ k: 'msg', subject, id, msg: toWireMessage(m) });
+    } else {
+      out.push({ k: 'timer', key: names.timerKey(source.partition, source.token, exec, name),
+        subject, id, fireAt, msg: toWireMessage(m) });
+    }
+  }
+  return out;
+}
+
+function orchestratorMessageId(names: HubNames, source: OutboxSource, m: TaskMessage,
+  targetToken: string, index: number): string {
+  const e = m.event;
+  if (e.type === 'ExecutionStarted') {
+    return names.startMessageId(targetToken, e.orchestrationInstance.executionId);
+  }
+  if (e.type === 'SubOrchestrationInstanceCompleted' || e.type === 'SubOrchestrationInstanceFailed') {
+    return names.outboxMessageId(source.token, source.executionId, 'done', e.taskScheduledId);
+  }
+  return names.outboxMessageId(source.token, source.executionId, 'msg',
+    `${source.revision}.${index}`);
+}
+
+/**
+ * Sends outbox entries: publishes with their ids (all in flight together) and
+ * writes future timers to the timer index. Resolves when every one is stored.
+ */
+export async function sendOutbox(res: HubResources, entries: readonly OutboxEntry[],
+  now: number): Promise<void> {
+  if (entries.length === 0) return;
+  const pending: Promise<unknown>[] = [];
+  for (const e of entries) {
+    if (e.k === 'msg' || Date.parse(e.fireAt) <= now) {
+      pending.push(res.js.publish(e.subject, encodeJson(e.msg), { msgID: e.id }));
+    } else {
+      const timer: TimerEntry = { subject: e.subject, id: e.id, fireAt: e.fireAt, msg: e.msg };
+      pending.push(res.timers.put(e.key, encodeJson(timer)));
+    }
+  }
+  await Promise.all(pending);
+}

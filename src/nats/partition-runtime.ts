@@ -1,0 +1,320 @@
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { Logger } from '../logging/logger.ts';
+import { backgroundError, messageDiscarded } from '../logging/nats-events.ts';
+import type { TaskMessage } from '../core/task-message.ts';
+import type { BatchCandidate } from './batch-builder.ts';
+import type { HubResources } from './hub-resources.ts';
+import { TimerIndex } from './timer-index.ts';
+import { decodeTaskMessage } from './wire.ts';
+
+/** One orchestration message held by the owner, fetched but not yet acked. */
+export class HeldMessage implements BatchCandidate {
+  constructor(
+    public js: JsMsg,
+    readonly seq: number,
+    readonly message: TaskMessage,
+    readonly bytes: number,
+    public touchedAt: number,
+  ) {}
+}
+
+/** The held messages and lock state of one instance in an owned partition. */
+export class InstanceSlot {
+  /** Messages waiting for the next work item, in stream order. */
+  held: HeldMessage[] = [];
+  /** Messages of the work item that holds the instance. */
+  inFlight: HeldMessage[] = [];
+  locked = false;
+  queued = false;
+  /** Earliest time the instance may be handed out again (abandon back-off). */
+  notBefore = 0;
+  failures = 0;
+
+  constructor(
+    readonly partition: PartitionRuntime,
+    readonly token: string,
+    readonly instanceId: string,
+  ) {}
+}
+
+/** What a partition needs from the engine that owns it. */
+export interface PartitionHost {
+  readonly res: HubResources;
+  readonly log: Logger;
+  /** Puts an instance with messages on the ready queue (honouring its back-off). */
+  makeReady(slot: InstanceSlot): void;
+  /** Handles one commit delivered to the partition's relay consumer. */
+  relay(partition: PartitionRuntime, m: JsMsg): Promise<void>;
+}
+
+const FETCH_EXPIRES_MS = 5_000;
+const FETCH_BATCH = 128;
+const RETRY_DELAY_MS = 500;
+
+/**
+ * The work of one owned partition: a bounded prefetch from its orchestration
+ * consumer into per-instance slots, the relay of its commit log, its timers,
+ * and the in-progress acks that keep held messages locked.
+ */
+export class PartitionRuntime {
+  readonly slots = new Map<string, InstanceSlot>();
+  /** Attempt id of each commit this owner is sending itself → resolves true when sent. */
+  readonly localSends = new Map<string, Promise<boolean>>();
+  /** Lease deadline less the safety margin, set by the lease manager. */
+  usableUntil = 0;
+  active = false;
+  draining = false;
+  private readonly bySeq = new Map<number, HeldMessage>();
+  private readonly timers: TimerIndex;
+  private readonly stopController = new AbortController();
+  private fetchIter: ConsumerMessages | undefined;
+  private relayIter: ConsumerMessages | undefined;
+  private readonly loops: Promise<void>[] = [];
+  private keepAlive: NodeJS.Timeout | undefined;
+  private spaceWaiter: (() => void) | undefined;
+  private readonly subjectPrefix: string;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly host: PartitionHost,
+    readonly partition: number,
+    /** Increases with each acquisition; work items remember the one they were locked under. */
+    readonly epoch: number,
+    private readonly clockNow: () => number,
+  ) {
+    const { res } = host;
+    this.subjectPrefix = res.names.orchSubject(partition, '');
+    this.log = host.log.child({ partition });
+    this.timers = new TimerIndex(res, partition, res.options.clock, this.log);
+  }
+
+  get heldCount(): number {
+    return this.bySeq.size;
+  }
+
+  /** True while work items of this partition may be handed out and committed. */
+  usable(now = this.clockNow()): boolean {
+    return this.active && !this.draining && now < this.usableUntil;
+  }
+
+  /**
+   * Starts the partition: waits `waitMs` first (a previous owner's unacked
+   * messages come back before new ones, keeping per-instance order), sends
+   * the relay backlog, then starts fetching.
+   */
+  async start(waitMs: number): Promise<void> {
+    this.active = true;
+    const signal = this.stopController.signal;
+    if (waitMs > 0) await sleep(waitMs, signal);
+    if (!this.active) return;
+    await this.timers.start();
+    const { res } = this.host;
+    const [orch, relay] = await Promise.all([
+      res.js.consumers.get(res.names.orchStream, res.names.orchConsumer(this.partition)),
+      res.js.consumers.get(res.names.histStream, res.names.relayConsumer(this.partition)),
+    ]);
+    await this.drainRelayBacklog(relay);
+    if (!this.active) return;
+    this.loops.push(this.fetchLoop(orch), this.relayLoop(relay));
+    const interval = Math.max(200, Math.floor(res.options.leaseMs / 3));
+    this.keepAlive = setInterval(() => this.touchHeld(interval), interval);
+    this.keepAlive.unref();
+  }
+
+  private async drainRelayBacklog(relay: Consumer): Promise<void> {
+    // Bounded: at most as many rounds as the backlog had batches, and the stop signal.
+    for (let round = 0; round < 10_000 && this.active; round++) {
+      const info = await relay.info(false);
+      if (info.num_pending === 0) return;
+      const iter = await relay.fetch({ max_messages: FETCH_BATCH, expires: 1_000 });
+      this.relayIter = iter;
+      for await (const m of iter) await this.host.relay(this, m);
+    }
+  }
+
+  private async fetchLoop(consumer: Consumer): Promise<void> {
+    const limit = this.host.res.options.prefetchPerPartition;
+    while (this.active) {
+      try {
+        const space = limit - this.bySeq.size;
+        if (space <= 0) {
+          await this.waitForSpace(FETCH_EXPIRES_MS);
+          continue;
+        }
+        const iter = await consumer.fetch({
+          max_messages: Math.min(space, FETCH_BATCH), expires: FETCH_EXPIRES_MS,
+        });
+        this.fetchIter = iter;
+        for await (const m of iter) this.onMessage(m);
+      } catch (err) {
+        if (!this.active) return;
+        backgroundError(this.log, 'orchestration fetch', err);
+        await sleep(RETRY_DELAY_MS, this.stopController.signal);
+      }
+    }
+  }
+
+  private async relayLoop(consumer: Consumer): Promise<void> {
+    while (this.active) {
+      try {
+        const iter = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
+        this.relayIter = iter;
+        for await (const m of iter) {
+          if (!this.active) break;
+          await this.host.relay(this, m);
+        }
+      } catch (err) {
+        if (!this.active) return;
+        backgroundError(this.log, 'relay fetch', err);
+        await sleep(RETRY_DELAY_MS, this.stopController.signal);
+      }
+    }
+  }
+
+  private waitForSpace(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.spaceWaiter = done;
+    });
+  }
+
+  /** Called when messages leave the partition (acked or dropped). */
+  private freed(): void {
+    const w = this.spaceWaiter;
+    this.spaceWaiter = undefined;
+    w?.();
+  }
+
+  onMessage(js: JsMsg): void {
+    const seq = js.seq;
+    const known = this.bySeq.get(seq);
+    if (known) {
+      // A redelivery of a message already held: keep the newer delivery's handle.
+      known.js = js;
+      known.touchedAt = this.clockNow();
+      return;
+    }
+    const token = js.subject.startsWith(this.subjectPrefix)
+      ? js.subject.slice(this.subjectPrefix.length) : '';
+    let message: TaskMessage;
+    try {
+      message = decodeTaskMessage(js.data, seq);
+    } catch (err) {
+      messageDiscarded(this.log, { instanceId: token, partition: this.partition, seq,
+        eventType: 'unreadable', reason: (err as Error).message });
+      js.term();
+      return;
+    }
+    const held = new HeldMessage(js, seq, message, js.data.length, this.clockNow());
+    this.bySeq.set(seq, held);
+    let slot = this.slots.get(token);
+    if (!slot) {
+      slot = new InstanceSlot(this, token, message.orchestrationInstance.instanceId);
+      this.slots.set(token, slot);
+    }
+    insertInOrder(slot.held, held);
+    if (!slot.locked) this.host.makeReady(slot);
+  }
+
+  /** Acks messages a checkpoint consumed (confirmed) and forgets them. */
+  async ackConsumed(messages: readonly HeldMessage[]): Promise<void> {
+    for (const m of messages) this.bySeq.delete(m.seq);
+    this.freed();
+    await Promise.all(messages.map((m) => m.js.ackAck().catch(() => false)));
+  }
+
+  /** Forgets and acks discarded messages (not waited for). */
+  discard(messages: readonly HeldMessage[]): void {
+    for (const m of messages) {
+      this.bySeq.delete(m.seq);
+      m.js.ack();
+    }
+    this.freed();
+  }
+
+  /** Drops an empty slot that nobody holds. */
+  tidy(slot: InstanceSlot): void {
+    if (!slot.locked && slot.held.length === 0 && slot.inFlight.length === 0) {
+      this.slots.delete(slot.token);
+    }
+  }
+
+  /** In-progress acks for messages held longer than a third of the ack wait. */
+  private touchHeld(intervalMs: number): void {
+    const now = this.clockNow();
+    for (const m of this.bySeq.values()) {
+      if (now - m.touchedAt >= intervalMs) {
+        m.js.working();
+        m.touchedAt = now;
+      }
+    }
+  }
+
+  /** Renews the locks of a work item's messages. */
+  touch(messages: readonly HeldMessage[]): void {
+    const now = this.clockNow();
+    for (const m of messages) {
+      m.js.working();
+      m.touchedAt = now;
+    }
+  }
+
+  /** Instances held by work items right now. */
+  get lockedCount(): number {
+    let n = 0;
+    for (const s of this.slots.values()) if (s.locked) n++;
+    return n;
+  }
+
+  /**
+   * Stops all work. `returnMessages` NAKs every held message in stream order
+   * (a graceful hand-back, so the next owner gets them at once); without it
+   * they come back to the next owner after the ack wait.
+   */
+  async stop(returnMessages: boolean): Promise<void> {
+    if (!this.active && this.loops.length === 0) {
+      this.active = false;
+      await this.timers.stop();
+      return;
+    }
+    this.active = false;
+    this.stopController.abort();
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.fetchIter?.stop();
+    this.relayIter?.stop();
+    this.freed();
+    await Promise.allSettled([...this.loops, this.timers.stop()]);
+    if (returnMessages) {
+      const all = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+      for (const m of all) m.js.nak();
+      await this.host.res.nc.flush().catch(() => undefined);
+    }
+    this.bySeq.clear();
+  }
+}
+
+function insertInOrder(list: HeldMessage[], m: HeldMessage): void {
+  let i = list.length;
+  while (i > 0 && (list[i - 1] as HeldMessage).seq > m.seq) i--;
+  list.splice(i, 0, m);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
