@@ -43,3 +43,30 @@ export type { EpisodeInput, EpisodeOptions, EpisodeOutcome } from './orchestrati
 export { ensureExecutionStartedIsFirst } from './start-event-ordering.ts';
 export { reconcileMessages } from './reconcile-messages.ts';
 export { applyDecision } from './apply-decisions.ts';
+
+// ---- worker and client
+export { TaskHubWorker } from './task-hub-worker.ts';
+export type { TaskHubWorkerOptions } from './task-hub-worker.ts';
+export { TaskHubClient, DEFAULT_WAIT_TIMEOUT_MS } from './task-hub-client.ts';
+export type {
+  TaskHubClientOptions,
+  CreateOrchestrationInstanceOptions,
+  WaitForOrchestrationOptions,
+} from './task-hub-client.ts';
+export type {
+  OrchestrationMiddleware,
+  OrchestrationMiddlewareContext,
+  OrchestrationDecisions,
+  ActivityMiddleware,
+  ActivityMiddlewareContext,
+} from './middleware.ts';
+
+// ---- dispatcher building blocks (for backends' tests and the conformance suite)
+export { OrchestrationDispatcher } from './orchestration-dispatcher.ts';
+export type { OrchestrationDispatcherOptions } from './orchestration-dispatcher.ts';
+export { ActivityDispatcher } from './activity-dispatcher.ts';
+export type { ActivityDispatcherOptions } from './activity-dispatcher.ts';
+export { WorkItemDispatcher } from './work-item-dispatcher.ts';
+export type { WorkItemDispatcherOptions } from './work-item-dispatcher.ts';
+export { renewalDelayMs } from './lock-renewal.ts';
+export { Registry } from './registry.ts';

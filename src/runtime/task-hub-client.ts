@@ -1,0 +1,259 @@
+import type { Logger } from 'pino';
+import type { Backend } from '../core/backend.ts';
+import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import { newEvent, type HistoryEvent, type Tags } from '../core/history-event.ts';
+import type {
+  OrchestrationQuery,
+  OrchestrationQueryResult,
+  OrchestrationServiceClient,
+  PurgeInstanceFilter,
+  PurgeResult,
+} from '../core/orchestration-service-client.ts';
+import type { OrchestrationState } from '../core/orchestration-state.ts';
+import { isOrchestrationStatus, type OrchestrationStatus } from '../core/orchestration-status.ts';
+import { serializePayload } from '../core/payload.ts';
+import { taskMessage } from '../core/task-message.ts';
+import { validateInstanceId, validateName, validateTimeoutMs } from '../core/validation.ts';
+import { silentLogger } from '../logging/logger.ts';
+import { newId32 } from './ids.ts';
+
+export interface TaskHubClientOptions {
+  /** The backend to talk to; or give `client` alone. */
+  readonly backend?: Pick<Backend, 'client'>;
+  readonly client?: OrchestrationServiceClient;
+  /** @default a silent logger */
+  readonly logger?: Logger;
+}
+
+export interface CreateOrchestrationInstanceOptions {
+  /** Any JSON-serializable value. */
+  readonly input?: unknown;
+  /** @default 32 random hex digits */
+  readonly instanceId?: string;
+  /** @default '' */
+  readonly version?: string;
+  readonly tags?: Tags;
+  /** Keep the instance Pending until this time. */
+  readonly startAt?: Date;
+  /** Statuses of an existing instance with this id that make the create fail (`INSTANCE_EXISTS`). */
+  readonly dedupeStatuses?: readonly OrchestrationStatus[] | null;
+  /** An event raised right after the start (delivered after it). */
+  readonly initialEvent?: { readonly name: string; readonly data?: unknown };
+}
+
+export interface WaitForOrchestrationOptions {
+  /** Wait for this execution (ContinuedAsNew then counts as final); absent: follow the latest. */
+  readonly executionId?: string;
+  /** @default 30000 */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Default of `waitForOrchestration`'s timeout. */
+export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
+
+function invalid(message: string): DurableTaskError {
+  return new DurableTaskError(ErrorCode.INVALID_ARGUMENT, message);
+}
+
+function checkTags(tags: unknown): Tags | undefined {
+  if (tags === undefined) return undefined;
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
+    throw invalid('tags must be an object whose values are strings.');
+  }
+  for (const [k, v] of Object.entries(tags)) {
+    if (typeof v !== 'string') throw invalid(`tag '${k}' must be a string, got ${typeof v}.`);
+  }
+  return tags as Tags;
+}
+
+function checkDate(value: unknown, what: string): Date | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw invalid(`${what} must be a valid Date, got ${String(value)}.`);
+  }
+  return value;
+}
+
+function checkStatuses(value: unknown): readonly OrchestrationStatus[] | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (!Array.isArray(value)) throw invalid('dedupeStatuses must be an array of statuses.');
+  for (const s of value) {
+    if (!isOrchestrationStatus(s)) throw invalid(`'${String(s)}' is not an orchestration status.`);
+  }
+  return value;
+}
+
+function optionalString(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalid(`${what} must be a string, got ${typeof value}.`);
+  return value;
+}
+
+/**
+ * Starts, signals, inspects and cleans up orchestration instances through
+ * the backend's `OrchestrationServiceClient` (contract.md §1.8). Every input
+ * is validated first; errors carry a stable `code`.
+ */
+export class TaskHubClient {
+  readonly #client: OrchestrationServiceClient;
+  readonly #logger: Logger;
+
+  constructor(options: TaskHubClientOptions) {
+    const client = options.client ?? options.backend?.client;
+    if (!client) throw invalid('TaskHubClient needs a backend or a client.');
+    this.#client = client;
+    this.#logger = options.logger ?? silentLogger();
+  }
+
+  /** The logger given at construction (for callers composing their own logs). */
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  /**
+   * Creates an instance and enqueues its start. Returns the instance id (the
+   * given one or 32 random hex digits) and the new execution id.
+   */
+  async createOrchestrationInstance(
+    name: string,
+    options: CreateOrchestrationInstanceOptions = {},
+  ): Promise<{ instanceId: string; executionId: string }> {
+    validateName(name, 'orchestration');
+    const instanceId = options.instanceId === undefined
+      ? newId32()
+      : validateInstanceId(options.instanceId);
+    const executionId = newId32();
+    const version = optionalString(options.version, 'version') ?? '';
+    const tags = checkTags(options.tags);
+    const startAt = checkDate(options.startAt, 'startAt');
+    const dedupeStatuses = checkStatuses(options.dedupeStatuses);
+    const initial = options.initialEvent;
+    if (initial !== undefined) validateName(initial?.name, 'initial event');
+    const input = serializePayload(options.input, 'orchestration input');
+    const eventData = initial === undefined
+      ? undefined
+      : serializePayload(initial.data, `data of event '${initial.name}'`);
+
+    const start = newEvent({
+      type: 'ExecutionStarted',
+      orchestrationInstance: { instanceId, executionId },
+      name, version, input, tags,
+      scheduledStartTime: startAt?.toISOString(),
+    });
+    await this.#client.createOrchestration(taskMessage(start, { instanceId, executionId }),
+      { dedupeStatuses: dedupeStatuses ?? null });
+    if (initial !== undefined) {
+      await this.#client.sendOrchestrationMessage(taskMessage(
+        newEvent({ type: 'EventRaised', name: initial.name, input: eventData }), { instanceId }));
+    }
+    return { instanceId, executionId };
+  }
+
+  /** Raises an external event; `executionId` pins it to one execution. */
+  async raiseEvent(instanceId: string, eventName: string, data?: unknown,
+    options: { executionId?: string } = {}): Promise<void> {
+    validateInstanceId(instanceId);
+    validateName(eventName, 'event');
+    const executionId = optionalString(options.executionId, 'executionId');
+    const input = serializePayload(data, `data of event '${eventName}'`);
+    await this.#client.sendOrchestrationMessage(taskMessage(
+      newEvent({ type: 'EventRaised', name: eventName, input }),
+      executionId === undefined ? { instanceId } : { instanceId, executionId }));
+  }
+
+  /**
+   * Waits until the instance (or the given execution) reaches a final
+   * status; null when `timeoutMs` passed first.
+   */
+  async waitForOrchestration(
+    instanceId: string,
+    options: WaitForOrchestrationOptions = {},
+  ): Promise<OrchestrationState | null> {
+    validateInstanceId(instanceId);
+    const timeoutMs = validateTimeoutMs(options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS, 'wait timeout');
+    const executionId = optionalString(options.executionId, 'executionId');
+    return this.#client.waitForOrchestration(instanceId, {
+      timeoutMs,
+      ...(executionId !== undefined ? { executionId } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    });
+  }
+
+  /** Terminates the current execution; the reason becomes its output (JSON text). */
+  async terminate(instanceId: string, reason?: string,
+    options: { recursive?: boolean } = {}): Promise<void> {
+    validateInstanceId(instanceId);
+    const text = optionalString(reason, 'reason');
+    await this.#client.forceTerminateOrchestration(instanceId,
+      serializePayload(text ?? '', 'termination reason'), { recursive: options.recursive ?? false });
+  }
+
+  async suspend(instanceId: string, reason?: string): Promise<void> {
+    validateInstanceId(instanceId);
+    const text = optionalString(reason, 'reason');
+    await this.#client.sendOrchestrationMessage(taskMessage(
+      newEvent({ type: 'ExecutionSuspended', reason: text }), { instanceId }));
+  }
+
+  async resume(instanceId: string, reason?: string): Promise<void> {
+    validateInstanceId(instanceId);
+    const text = optionalString(reason, 'reason');
+    await this.#client.sendOrchestrationMessage(taskMessage(
+      newEvent({ type: 'ExecutionResumed', reason: text }), { instanceId }));
+  }
+
+  /** The latest execution's state, or the given execution's; null when unknown. */
+  async getOrchestrationState(instanceId: string,
+    options: { executionId?: string } = {}): Promise<OrchestrationState | null> {
+    validateInstanceId(instanceId);
+    const executionId = optionalString(options.executionId, 'executionId');
+    if (executionId !== undefined) {
+      return this.#client.getOrchestrationStateOfExecution(instanceId, executionId);
+    }
+    const states = await this.#client.getOrchestrationState(instanceId);
+    return states[0] ?? null;
+  }
+
+  /** Every execution's state, latest first; empty for an unknown instance. */
+  async getOrchestrationStates(instanceId: string): Promise<OrchestrationState[]> {
+    validateInstanceId(instanceId);
+    return this.#client.getOrchestrationState(instanceId, { allExecutions: true });
+  }
+
+  /** History of one execution (the latest when absent). */
+  async getOrchestrationHistory(instanceId: string, executionId?: string): Promise<HistoryEvent[]> {
+    validateInstanceId(instanceId);
+    return this.#client.getOrchestrationHistory(instanceId,
+      optionalString(executionId, 'executionId'));
+  }
+
+  /** Removes a finished instance; `NOT_COMPLETED` when it still runs. */
+  async purgeInstance(instanceId: string, options: { recursive?: boolean } = {}): Promise<PurgeResult> {
+    validateInstanceId(instanceId);
+    return this.#client.purgeInstanceState(instanceId, { recursive: options.recursive ?? false });
+  }
+
+  async purgeInstances(filter: PurgeInstanceFilter): Promise<PurgeResult> {
+    if (typeof filter !== 'object' || filter === null) throw invalid('purgeInstances needs a filter.');
+    checkDate(filter.createdTimeFrom, 'createdTimeFrom');
+    if (filter.createdTimeFrom === undefined) throw invalid('createdTimeFrom is required.');
+    if (filter.createdTimeTo != null) checkDate(filter.createdTimeTo, 'createdTimeTo');
+    if (filter.runtimeStatus != null) checkStatuses(filter.runtimeStatus);
+    if (filter.timeoutMs != null) validateTimeoutMs(filter.timeoutMs, 'purge timeout');
+    return this.#client.purgeInstances(filter);
+  }
+
+  async queryInstances(query: OrchestrationQuery = {}, signal?: AbortSignal): Promise<OrchestrationQueryResult> {
+    if (typeof query !== 'object' || query === null) throw invalid('queryInstances needs a query object.');
+    if (query.runtimeStatus !== undefined) checkStatuses(query.runtimeStatus);
+    checkDate(query.createdTimeFrom, 'createdTimeFrom');
+    checkDate(query.createdTimeTo, 'createdTimeTo');
+    optionalString(query.instanceIdPrefix, 'instanceIdPrefix');
+    optionalString(query.name, 'name');
+    if (query.pageSize !== undefined && (!Number.isInteger(query.pageSize) || query.pageSize < 1)) {
+      throw invalid(`pageSize must be a positive integer, got ${String(query.pageSize)}.`);
+    }
+    return this.#client.queryInstances(query, signal);
+  }
+}

@@ -1,0 +1,203 @@
+import type { Logger } from 'pino';
+import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import {
+  workerMachine,
+  type WorkerEvent,
+  type WorkerStateName,
+} from '../../actors/worker.machine.ts';
+import type { Backend } from '../core/backend.ts';
+import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import type { OrchestrationService } from '../core/orchestration-service.ts';
+import { silentLogger } from '../logging/logger.ts';
+import * as events from '../logging/runtime-events.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import type { Activity } from './activity-context.ts';
+import { ActivityDispatcher } from './activity-dispatcher.ts';
+import type { ActivityMiddleware, OrchestrationMiddleware } from './middleware.ts';
+import type { Orchestrator } from './orchestration-context.ts';
+import { OrchestrationDispatcher } from './orchestration-dispatcher.ts';
+import { Registry } from './registry.ts';
+
+export interface TaskHubWorkerOptions {
+  /** The backend to serve; or give `service` alone. */
+  readonly backend?: Pick<Backend, 'service'>;
+  readonly service?: OrchestrationService;
+  /** @default a silent logger */
+  readonly logger?: Logger;
+  /** Drives lock renewal and back-off sleeps. @default the system clock */
+  readonly clock?: Clock;
+  /** Keep live executors between episodes so long orchestrations are not replayed. @default true */
+  readonly extendedSessions?: boolean;
+  /** Bound of the executor cache (extended sessions). @default 1000 */
+  readonly maxCachedExecutors?: number;
+  /** @default the service's `maxConcurrentOrchestrationWorkItems` */
+  readonly maxConcurrentOrchestrations?: number;
+  /** @default the service's `maxConcurrentActivityWorkItems` */
+  readonly maxConcurrentActivities?: number;
+  /** Fetch loops. @default the service's dispatcher counts */
+  readonly orchestrationDispatcherCount?: number;
+  readonly activityDispatcherCount?: number;
+  readonly orchestrationMiddleware?: readonly OrchestrationMiddleware[];
+  readonly activityMiddleware?: readonly ActivityMiddleware[];
+  /** Receive timeout of each lock call. @default 30000 */
+  readonly receiveTimeoutMs?: number;
+  /** Longest graceful drain in `stop()` before in-flight work is aborted. @default 30000 */
+  readonly stopTimeoutMs?: number;
+}
+
+type Snapshot = SnapshotFrom<typeof workerMachine>;
+
+/**
+ * Hosts orchestrations and activities on a task hub: registers them, then
+ * runs one orchestration and one activity dispatcher against the backend's
+ * `OrchestrationService`.
+ *
+ * `start()` provisions (`createIfNotExists`), starts the service, then the
+ * dispatchers. A second `start()` while starting or running is an
+ * `INVALID_STATE` error; a stopped worker cannot be started again.
+ * `stop()` is idempotent; `stop({ forced: true })` aborts in-flight work,
+ * also when a graceful stop is already draining.
+ */
+export class TaskHubWorker {
+  readonly #service: OrchestrationService;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #options: TaskHubWorkerOptions;
+  readonly #orchestrations = new Registry<Orchestrator>('orchestration');
+  readonly #activities = new Registry<Activity>('activity');
+  #snapshot: Snapshot = initialTransition(workerMachine)[0];
+  #orchestrationDispatcher: OrchestrationDispatcher | undefined;
+  #activityDispatcher: ActivityDispatcher | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: TaskHubWorkerOptions) {
+    const service = options.service ?? options.backend?.service;
+    if (!service) {
+      throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+        'TaskHubWorker needs a backend or a service.');
+    }
+    this.#service = service;
+    this.#logger = options.logger ?? silentLogger();
+    this.#clock = options.clock ?? systemClock;
+    this.#options = options;
+  }
+
+  /** The worker's lifecycle state. */
+  get state(): WorkerStateName {
+    return this.#snapshot.value as WorkerStateName;
+  }
+
+  /** Registers an orchestrator under a name (and optional version); duplicates are an error. */
+  addOrchestration(name: string, fn: Orchestrator<any, any>, options?: { version?: string }): this {
+    if (typeof fn !== 'function') {
+      throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+        `Orchestration '${String(name)}' must be a function.`);
+    }
+    this.#orchestrations.add(name, fn, options?.version ?? '');
+    return this;
+  }
+
+  /** Registers an activity under a name (and optional version); duplicates are an error. */
+  addActivity(name: string, fn: Activity<any, any>, options?: { version?: string }): this {
+    if (typeof fn !== 'function') {
+      throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+        `Activity '${String(name)}' must be a function.`);
+    }
+    this.#activities.add(name, fn, options?.version ?? '');
+    return this;
+  }
+
+  #send(event: WorkerEvent): void {
+    if (!this.#snapshot.can(event)) {
+      throw new DurableTaskError(ErrorCode.INVALID_STATE,
+        `The worker cannot handle '${event.type}' while ${this.state}.`);
+    }
+    this.#snapshot = transition(workerMachine, this.#snapshot, event)[0];
+  }
+
+  async start(): Promise<void> {
+    this.#send({ type: 'worker.start' });
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const service = this.#service;
+    const o = this.#options;
+    try {
+      await service.createIfNotExists();
+      await service.start();
+      const common = {
+        service, logger: this.#logger, clock: this.#clock,
+        receiveTimeoutMs: o.receiveTimeoutMs ?? 30_000,
+      };
+      this.#orchestrationDispatcher = new OrchestrationDispatcher({
+        ...common,
+        registry: this.#orchestrations,
+        extendedSessions: o.extendedSessions ?? true,
+        maxCachedExecutors: o.maxCachedExecutors ?? 1000,
+        middleware: o.orchestrationMiddleware ?? [],
+        maxConcurrent: o.maxConcurrentOrchestrations ?? service.maxConcurrentOrchestrationWorkItems,
+        dispatcherCount: o.orchestrationDispatcherCount ?? service.orchestrationDispatcherCount,
+      });
+      this.#activityDispatcher = new ActivityDispatcher({
+        ...common,
+        registry: this.#activities,
+        middleware: o.activityMiddleware ?? [],
+        maxConcurrent: o.maxConcurrentActivities ?? service.maxConcurrentActivityWorkItems,
+        dispatcherCount: o.activityDispatcherCount ?? service.activityDispatcherCount,
+      });
+      this.#orchestrationDispatcher.start();
+      this.#activityDispatcher.start();
+    } catch (err) {
+      events.workerStartFailed(this.#logger, { err });
+      this.#orchestrationDispatcher = undefined;
+      this.#activityDispatcher = undefined;
+      this.#send({ type: 'worker.startFailed' });
+      throw err;
+    }
+    this.#send({ type: 'worker.started' });
+    events.workerStarted(this.#logger, { orchestrations: this.#orchestrations.size,
+      activities: this.#activities.size });
+  }
+
+  /**
+   * Stops the dispatchers (draining in-flight work items, at most
+   * `stopTimeoutMs`), then the service. No effect on a worker that never
+   * started or already stopped.
+   */
+  async stop(options: { forced?: boolean } = {}): Promise<void> {
+    const forced = options.forced ?? false;
+    if (this.state === 'starting') await this.#starting?.catch(() => undefined);
+    if (this.state === 'idle') {
+      this.#send({ type: 'worker.stop' });
+      return;
+    }
+    if (this.state === 'running') {
+      this.#send({ type: 'worker.stop' });
+      this.#stopping = this.#stop(forced);
+    } else if (forced) {
+      // Escalate a graceful stop that is still draining.
+      await Promise.all([
+        this.#orchestrationDispatcher?.stop({ forced: true }),
+        this.#activityDispatcher?.stop({ forced: true }),
+      ]);
+    }
+    await this.#stopping;
+  }
+
+  async #stop(forced: boolean): Promise<void> {
+    const timeoutMs = this.#options.stopTimeoutMs ?? 30_000;
+    try {
+      await Promise.all([
+        this.#orchestrationDispatcher?.stop({ forced, timeoutMs }),
+        this.#activityDispatcher?.stop({ forced, timeoutMs }),
+      ]);
+      await this.#service.stop({ forced });
+    } finally {
+      this.#send({ type: 'worker.stopped' });
+      events.workerStopped(this.#logger, { forced });
+    }
+  }
+}
