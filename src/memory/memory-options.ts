@@ -1,0 +1,171 @@
+import type { Logger } from 'pino';
+import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import type { DedupeRule } from '../core/orchestration-service-client.ts';
+import type { ContinueAsNewEventBehaviour } from '../core/orchestration-service.ts';
+import type {
+  ActivityWorkItem,
+  OrchestrationCompletion,
+  OrchestrationWorkItem,
+} from '../core/work-item.ts';
+import type { TaskMessage } from '../core/task-message.ts';
+import { validateHubName } from '../core/validation.ts';
+import { silentLogger } from '../logging/logger.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+
+/**
+ * Fault hooks for tests. The backend keeps its own copy (`backend.faults`),
+ * which tests may change while it runs. Counters count down per injected fault.
+ */
+export interface MemoryFaults {
+  /** Fail this many upcoming orchestration checkpoints with BACKEND_ERROR, before any effect. */
+  failCheckpoints?: number;
+  /** Fail this many upcoming activity completions with BACKEND_ERROR, before any effect. */
+  failActivityCompletions?: number;
+  /** Fail this many upcoming orchestration lock renewals with BACKEND_ERROR. */
+  failOrchestrationRenewals?: number;
+  /** Fail this many upcoming activity lock renewals with BACKEND_ERROR. */
+  failActivityRenewals?: number;
+  /**
+   * Runs after the lock check of every checkpoint; a throw fails the checkpoint
+   * with no effect. It may wait (a stalled writer): the lock is checked again
+   * after it, so a lock that lapsed meanwhile fails the checkpoint.
+   */
+  beforeCheckpoint?: (item: OrchestrationWorkItem, completion: OrchestrationCompletion) =>
+    void | Promise<void>;
+  /** Same as `beforeCheckpoint`, for activity completions. */
+  beforeActivityCompletion?: (item: ActivityWorkItem, response: TaskMessage) =>
+    void | Promise<void>;
+}
+
+export interface MemoryBackendOptions {
+  /** Task hub name (letters, digits, `_`, `-`, 1 to 32). Default `default`. */
+  readonly hub?: string;
+  /** Time source for locks, timers, scheduled starts and waits. Default: the system clock. */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Orchestration lock length. Default 30 s. */
+  readonly orchestrationLockMs?: number;
+  /** Activity lock length. Default 30 s. */
+  readonly activityLockMs?: number;
+  /** Most messages in one orchestration work item. Default 1000. */
+  readonly maxBatchMessages?: number;
+  /** Most outbound messages per checkpoint (`isMaxMessageCountExceeded`); absent or 0: no limit. */
+  readonly maxMessagesPerCheckpoint?: number;
+  /** Rule for creating an id that exists. Default `default`. */
+  readonly dedupeRule?: DedupeRule;
+  readonly orchestrationDispatcherCount?: number;
+  readonly maxConcurrentOrchestrationWorkItems?: number;
+  readonly activityDispatcherCount?: number;
+  readonly maxConcurrentActivityWorkItems?: number;
+  /** Default `carryover`. */
+  readonly eventBehaviourForContinueAsNew?: ContinueAsNewEventBehaviour;
+  /**
+   * Redelivery delay after repeated abandons of the same batch or activity:
+   * none after the first, then `abandonBackoffMs` doubling up to
+   * `maxAbandonBackoffMs`. Defaults 100 ms and 5 s.
+   */
+  readonly abandonBackoffMs?: number;
+  readonly maxAbandonBackoffMs?: number;
+  /** Dispatcher back-off after a lock call threw. Default 1 s. */
+  readonly fetchErrorDelayMs?: number;
+  /** Dispatcher back-off after processing a work item threw. Default 0. */
+  readonly processErrorDelayMs?: number;
+  /** A graceful stop waits at most this long for held locks to be released. Default 10 s. */
+  readonly drainTimeoutMs?: number;
+  readonly faults?: MemoryFaults;
+}
+
+export interface ResolvedMemoryOptions {
+  readonly hub: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly orchestrationLockMs: number;
+  readonly activityLockMs: number;
+  readonly maxBatchMessages: number;
+  readonly maxMessagesPerCheckpoint: number;
+  readonly dedupeRule: DedupeRule;
+  readonly orchestrationDispatcherCount: number;
+  readonly maxConcurrentOrchestrationWorkItems: number;
+  readonly activityDispatcherCount: number;
+  readonly maxConcurrentActivityWorkItems: number;
+  readonly eventBehaviourForContinueAsNew: ContinueAsNewEventBehaviour;
+  readonly abandonBackoffMs: number;
+  readonly maxAbandonBackoffMs: number;
+  readonly fetchErrorDelayMs: number;
+  readonly processErrorDelayMs: number;
+  readonly drainTimeoutMs: number;
+  readonly faults: MemoryFaults;
+}
+
+function count(value: unknown, name: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `Memory backend option '${name}' must be an integer >= ${min}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(
+  value: unknown,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `Memory backend option '${name}' must be one of ${allowed.join(', ')}, ` +
+      `got ${JSON.stringify(value)}.`);
+  }
+  return value as T;
+}
+
+/** Checks every option and fills in defaults; throws INVALID_ARGUMENT / INVALID_HUB_NAME. */
+export function resolveMemoryOptions(options: MemoryBackendOptions = {}): ResolvedMemoryOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      'Memory backend options must be an object.');
+  }
+  const clock = options.clock ?? systemClock;
+  if (typeof clock.now !== 'function' || typeof clock.sleep !== 'function') {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      "Memory backend option 'clock' must have now() and sleep().");
+  }
+  const abandonBackoffMs = count(options.abandonBackoffMs, 'abandonBackoffMs', 100, 0);
+  return {
+    hub: validateHubName(options.hub ?? 'default'),
+    clock,
+    logger: options.logger ?? silentLogger(),
+    orchestrationLockMs: count(options.orchestrationLockMs, 'orchestrationLockMs', 30_000, 1),
+    activityLockMs: count(options.activityLockMs, 'activityLockMs', 30_000, 1),
+    maxBatchMessages: count(options.maxBatchMessages, 'maxBatchMessages', 1000, 1),
+    maxMessagesPerCheckpoint: count(options.maxMessagesPerCheckpoint,
+      'maxMessagesPerCheckpoint', 0, 0),
+    dedupeRule: oneOf(options.dedupeRule, 'dedupeRule', ['default', 'legacy'], 'default'),
+    orchestrationDispatcherCount: count(options.orchestrationDispatcherCount,
+      'orchestrationDispatcherCount', 1, 1),
+    maxConcurrentOrchestrationWorkItems: count(options.maxConcurrentOrchestrationWorkItems,
+      'maxConcurrentOrchestrationWorkItems', 20, 1),
+    activityDispatcherCount: count(options.activityDispatcherCount,
+      'activityDispatcherCount', 1, 1),
+    maxConcurrentActivityWorkItems: count(options.maxConcurrentActivityWorkItems,
+      'maxConcurrentActivityWorkItems', 20, 1),
+    eventBehaviourForContinueAsNew: oneOf(options.eventBehaviourForContinueAsNew,
+      'eventBehaviourForContinueAsNew', ['carryover', 'ignore'], 'carryover'),
+    abandonBackoffMs,
+    maxAbandonBackoffMs: count(options.maxAbandonBackoffMs, 'maxAbandonBackoffMs',
+      Math.max(5_000, abandonBackoffMs), abandonBackoffMs),
+    fetchErrorDelayMs: count(options.fetchErrorDelayMs, 'fetchErrorDelayMs', 1_000, 0),
+    processErrorDelayMs: count(options.processErrorDelayMs, 'processErrorDelayMs', 0, 0),
+    drainTimeoutMs: count(options.drainTimeoutMs, 'drainTimeoutMs', 10_000, 0),
+    faults: { ...options.faults },
+  };
+}
+
+/** Redelivery delay after the `n`-th consecutive abandon (1-based): 0, base, 2 base, ... max. */
+export function abandonDelayMs(n: number, baseMs: number, maxMs: number): number {
+  if (n <= 1 || baseMs === 0) return 0;
+  const exp = Math.min(n - 2, 30);
+  return Math.min(maxMs, baseMs * 2 ** exp);
+}
