@@ -23,4 +23,9 @@ export interface NatsFaultHooks {
   readonly afterCommit?: (info: CommitFaultInfo) => FaultAction;
   /** Before the relay handles a commit it did not send itself. */
   readonly beforeRelay?: (info: CommitFaultInfo) => FaultAction;
+  /**
+   * Asked before each lease round (heartbeat, renewals, balancing); true
+   * skips the round, as a paused process would.
+   */
+  readonly pauseLeases?: () => boolean;
 }

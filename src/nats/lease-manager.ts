@@ -110,6 +110,7 @@ export class LeaseManager {
   /** One round: heartbeat, renew, check deadlines, balance. */
   private async tick(): Promise<void> {
     const { options } = this.res;
+    if (options.faults.pauseLeases?.()) return;
     await this.res.workers.put(options.workerId, encodeJson({ at: Date.now() }))
       .catch((err) => backgroundError(this.log, 'worker heartbeat', err));
     await this.renewAll();

@@ -36,6 +36,8 @@ export interface OrchestrationLockToken {
   readonly newExecution: boolean;
   /** Set when the checkpoint lost the revision check: abandon without back-off. */
   aborted: boolean;
+  /** The work item's own lock deadline (real time); renew extends it. */
+  expiresAt: number;
 }
 
 const CACHE_CAPACITY = 20_000;
@@ -57,6 +59,9 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
   private readonly lockTable = new WorkItemLockTable();
   private readonly leases: LeaseManager;
   private readonly now: () => number;
+  /** Work items not yet completed or given back, checked for lapsed locks. */
+  private readonly held = new Set<OrchestrationLockToken>();
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly res: HubResources, log: Logger) {
     this.log = log.child({ component: 'orchestrations' });
@@ -68,10 +73,32 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
   }
 
   async start(): Promise<void> {
+    const every = Math.max(100, Math.min(1_000, Math.floor(this.res.options.leaseMs / 8)));
+    this.expiryTimer = setInterval(() => this.expireLapsed(), every);
+    this.expiryTimer.unref();
     await this.leases.start();
   }
 
+  /**
+   * A work item whose holder stopped renewing loses its lock at `expiresAt`:
+   * its batch goes back, intact and in order, and can be locked again; the
+   * late holder's calls fail with LOCK_LOST.
+   */
+  private expireLapsed(): void {
+    const now = Date.now();
+    for (const token of this.held) {
+      if (token.expiresAt <= now) this.expire(token);
+    }
+  }
+
+  private expire(token: OrchestrationLockToken): void {
+    this.held.delete(token);
+    token.lock.tryApply('lose');
+    this.unlock(token, false);
+  }
+
   async stop(forced: boolean): Promise<void> {
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.ready.wakeAll();
     await this.leases.stop(forced);
     await Promise.all([...this.partitions.keys()].map((p) => this.partitionLost(p)));
@@ -231,18 +258,22 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     }
     slot.inFlight = plan.batch;
     const entry = view.entry;
+    const lockMs = this.res.options.leaseMs;
     const state = plan.newExecution
       ? new OrchestrationRuntimeState()
       : new OrchestrationRuntimeState(entry.events, entry.customStatus);
     const token: OrchestrationLockToken = {
       slot, epoch: runtime.epoch, lock: this.lockTable.open(`the work item of '${slot.instanceId}'`),
       batch: plan.batch, revision: entry.revision, newExecution: plan.newExecution, aborted: false,
+      expiresAt: Date.now() + lockMs,
     };
+    slot.lockedBy = token;
+    this.held.add(token);
     return {
       instanceId: slot.instanceId,
       newMessages: plan.batch.map((m) => m.message),
       orchestrationRuntimeState: state,
-      lockedUntil: new Date(runtime.usableUntil),
+      lockedUntil: new Date(Math.min(runtime.usableUntil, token.expiresAt)),
       isExtendedSession: false,
       lockToken: token,
     };
@@ -320,16 +351,23 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
 
   private leaseHeld(token: OrchestrationLockToken): boolean {
     const runtime = token.slot.partition;
+    if (token.lock.state === 'locked' && token.expiresAt <= Date.now()) {
+      this.expire(token);
+      return false;
+    }
     return this.partitions.get(runtime.partition) === runtime && runtime.active &&
       this.leases.usable(runtime.partition, token.epoch, Date.now()) &&
       runtime.usableUntil > Date.now();
   }
 
   private lostError(item: OrchestrationWorkItem, token: OrchestrationLockToken): DurableTaskError {
+    const lapsed = token.lock.state === 'lost' && token.expiresAt <= Date.now();
     token.lock.tryApply('lose');
-    return new DurableTaskError(ErrorCode.LOCK_LOST,
-      `The lock of instance '${item.instanceId}' is lost: the partition lease ` +
-      `${token.slot.partition.partition} lapsed or was taken by another worker.`);
+    this.held.delete(token);
+    return new DurableTaskError(ErrorCode.LOCK_LOST, lapsed
+      ? `The lock of instance '${item.instanceId}' lapsed: it was not renewed in time.`
+      : `The lock of instance '${item.instanceId}' is lost: the partition lease ` +
+        `${token.slot.partition.partition} lapsed or was taken by another worker.`);
   }
 
   renew(item: OrchestrationWorkItem): void {
@@ -338,19 +376,23 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     if (!this.leaseHeld(token)) throw this.lostError(item, token);
     token.slot.partition.touch(token.batch);
     token.lock.apply('renew');
-    item.lockedUntil = new Date(token.slot.partition.usableUntil);
+    token.expiresAt = Date.now() + this.res.options.leaseMs;
+    item.lockedUntil = new Date(Math.min(token.slot.partition.usableUntil, token.expiresAt));
   }
 
   async complete(item: OrchestrationWorkItem, completion: OrchestrationCompletion): Promise<void> {
     const token = this.tokenOf(item);
     token.lock.check('complete');
     if (!this.leaseHeld(token)) throw this.lostError(item, token);
+    // While the checkpoint runs its lock cannot lapse; a failure ends in abandon or release.
+    this.held.delete(token);
     const { slot } = token;
     const runtime = slot.partition;
 
     if (completion.orchestrationState === null) {
       // Discard case: nothing is persisted; the batch is consumed.
       token.lock.apply('complete');
+      this.held.delete(token);
       await runtime.ackConsumed(token.batch);
       const entry = this.cache.get(slot.token);
       if (entry) entry.applied = new Set(token.batch.map((m) => m.seq));
@@ -379,6 +421,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       throw err;
     }
     token.lock.apply('complete');
+    this.held.delete(token);
     this.afterCommit(slot, entry, built.body, seq, completion);
 
     const hook = this.res.options.faults.afterCommit;
@@ -501,13 +544,12 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
   async abandon(item: OrchestrationWorkItem): Promise<void> {
     const token = this.tokenOf(item);
     if (token.lock.state === 'abandoned' || token.lock.state === 'released') return;
-    const held = this.leaseHeld(token);
-    if (!held) {
-      token.lock.tryApply('lose');
+    if (token.lock.state === 'lost' || !this.leaseHeld(token)) {
       this.unlock(token, false);
       throw this.lostError(item, token);
     }
     token.lock.apply('abandon');
+    this.held.delete(token);
     this.unlock(token, !token.aborted);
   }
 
@@ -516,17 +558,20 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     if (token.lock.state === 'locked') {
       // Released without a checkpoint: the batch goes back, intact and in order.
       token.lock.apply('release');
+      this.held.delete(token);
       this.unlock(token, false);
       return;
     }
     token.lock.tryApply('release');
+    this.held.delete(token);
     this.unlock(token, false);
   }
 
   /** Returns a batch that was not consumed to the front of the instance's queue. */
   private unlock(token: OrchestrationLockToken, backOff: boolean): void {
     const { slot } = token;
-    if (!slot.locked) return;
+    if (!slot.locked || slot.lockedBy !== token) return;
+    slot.lockedBy = undefined;
     if (slot.inFlight.length > 0) {
       slot.held = [...slot.inFlight, ...slot.held].sort((a, b) => a.seq - b.seq);
       slot.inFlight = [];

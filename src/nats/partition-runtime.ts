@@ -25,6 +25,8 @@ export class InstanceSlot {
   /** Messages of the work item that holds the instance. */
   inFlight: HeldMessage[] = [];
   locked = false;
+  /** The work item holding the instance (its lock token), when locked. */
+  lockedBy: unknown = undefined;
   queued = false;
   /** Earliest time the instance may be handed out again (abandon back-off). */
   notBefore = 0;
@@ -136,6 +138,11 @@ export class PartitionRuntime {
     const limit = this.host.res.options.prefetchPerPartition;
     while (this.active) {
       try {
+        if (!this.usable()) {
+          // Self-fence: no pulls while the lease is not known to be held.
+          await sleep(RETRY_DELAY_MS, this.stopController.signal);
+          continue;
+        }
         const space = limit - this.bySeq.size;
         if (space <= 0) {
           await this.waitForSpace(FETCH_EXPIRES_MS);
@@ -246,6 +253,11 @@ export class PartitionRuntime {
   /** In-progress acks for messages held longer than a third of the ack wait. */
   private touchHeld(intervalMs: number): void {
     const now = this.clockNow();
+    if (!this.active || now >= this.usableUntil) {
+      // The lease may be gone: stop pulling and let held messages go back to the stream.
+      this.fetchIter?.stop();
+      return;
+    }
     for (const m of this.bySeq.values()) {
       if (now - m.touchedAt >= intervalMs) {
         m.js.working();
