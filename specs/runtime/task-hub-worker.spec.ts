@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isDurableTaskError } from '../../src/core/errors.ts';
+import { isDurableTaskError, SessionAbortedError } from '../../src/core/errors.ts';
 import type { ActivityContext } from '../../src/runtime/activity-context.ts';
 import type { Orchestrator } from '../../src/runtime/orchestration-context.ts';
 import { memoryHub, output } from './memory-hub.ts';
@@ -142,5 +142,82 @@ describe('TaskHubWorker', () => {
     assert.equal(state?.orchestrationStatus, 'Failed');
     assert.equal(state?.failureDetails?.errorType, 'NonDeterminismError');
     assert.match(state?.output ?? '', /expected 'A', found 'B'/);
+  });
+});
+
+describe('TaskHubWorker retries and versioning', () => {
+  it('[80] should abandon and retry work whose code throws a session-aborted error', async (t) => {
+    let orchestratorRuns = 0;
+    let activityRuns = 0;
+    const hub = await memoryHub(t, { backend: { abandonBackoffMs: 0 }, setup: (w) => {
+      w.addOrchestration('Abort', function* (ctx) {
+        if (!ctx.isReplaying && orchestratorRuns++ === 0) throw new SessionAbortedError();
+        return yield ctx.callActivity('AbortOnce');
+      });
+      w.addActivity('AbortOnce', () => {
+        if (activityRuns++ === 0) throw new SessionAbortedError();
+        return 'True';
+      });
+    } });
+    if (!hub) return;
+    const { instanceId } = await hub.client.createOrchestrationInstance('Abort');
+    const state = await hub.client.waitForOrchestration(instanceId, WAIT);
+    assert.equal(output(state), 'True');
+    assert.equal(activityRuns, 2);
+  });
+
+  it('[F16] should fail an orchestration nobody registers after the retry time, naming it', async (t) => {
+    const hub = await memoryHub(t, { backend: { abandonBackoffMs: 20, maxAbandonBackoffMs: 50 },
+      worker: { unknownTypeRetryMs: 300 } });
+    if (!hub) return;
+    const { instanceId } = await hub.client.createOrchestrationInstance('Nobody');
+    const state = await hub.client.waitForOrchestration(instanceId, WAIT);
+    assert.equal(state?.orchestrationStatus, 'Failed');
+    assert.match(state?.output ?? '', /No orchestration named 'Nobody'/);
+    assert.equal(state?.failureDetails?.isNonRetriable, true);
+  });
+
+  it('should fail an activity nobody registers after the retry time, as a task failure', async (t) => {
+    const hub = await memoryHub(t, { backend: { abandonBackoffMs: 20, maxAbandonBackoffMs: 50 },
+      worker: { unknownTypeRetryMs: 300 },
+      setup: (w) => w.addOrchestration('Calls', function* (ctx) {
+        try {
+          yield ctx.callActivity('Missing');
+        } catch (e) {
+          return (e as Error).message;
+        }
+      }) });
+    if (!hub) return;
+    const { instanceId } = await hub.client.createOrchestrationInstance('Calls');
+    const state = await hub.client.waitForOrchestration(instanceId, WAIT);
+    assert.match(String(output(state)), /No activity named 'Missing'/);
+  });
+
+  it('[66] should fail or accept instances by worker version', async (t) => {
+    const hub = await memoryHub(t, {
+      worker: { versioning: { version: '1.0.0', match: 'currentOrOlder', onMismatch: 'fail' } },
+      setup: (w) => w.addOrchestration('V', (_ctx: unknown, x: number) => x),
+    });
+    if (!hub) return;
+    const older = await hub.client.createOrchestrationInstance('V', { version: '0.9.0', input: 1 });
+    const newer = await hub.client.createOrchestrationInstance('V', { version: '2', input: 2 });
+    assert.equal(output(await hub.client.waitForOrchestration(older.instanceId, WAIT)), 1);
+    const failed = await hub.client.waitForOrchestration(newer.instanceId, WAIT);
+    assert.equal(failed?.orchestrationStatus, 'Failed');
+    assert.equal(failed?.failureDetails?.errorType, 'VersionMismatch');
+  });
+
+  it('[66] should keep rejecting an instance of another version without running it', async (t) => {
+    let runs = 0;
+    const hub = await memoryHub(t, {
+      backend: { abandonBackoffMs: 20, maxAbandonBackoffMs: 50 },
+      worker: { versioning: { version: '1', match: 'strict', onMismatch: 'reject' } },
+      setup: (w) => w.addOrchestration('V', () => ++runs),
+    });
+    if (!hub) return;
+    const { instanceId } = await hub.client.createOrchestrationInstance('V', { version: '2' });
+    assert.equal(await hub.client.waitForOrchestration(instanceId, { timeoutMs: 500 }), null);
+    assert.equal(runs, 0);
+    assert.deepEqual(await hub.client.getOrchestrationHistory(instanceId), []);
   });
 });

@@ -58,14 +58,17 @@ export function workItemAbandoned(
   log.warn({ event: 'runtime.work_item_abandoned', ...f }, 'work item abandoned');
 }
 
-export function unknownOrchestration(log: Logger, f: InstanceFields & { name: string; version: string }): void {
+export function unknownOrchestration(
+  log: Logger, f: InstanceFields & { name: string; version: string; waitedMs: number },
+): void {
   log.warn({ event: 'runtime.unknown_orchestration', ...f },
-    'no orchestration registered under this name; abandoning for a later retry');
+    'no orchestration registered under this name');
 }
 
-export function unknownActivity(log: Logger, f: InstanceFields & { name: string; version: string }): void {
-  log.warn({ event: 'runtime.unknown_activity', ...f },
-    'no activity registered under this name; abandoning for a later retry');
+export function unknownActivity(
+  log: Logger, f: InstanceFields & { name: string; version: string; waitedMs: number },
+): void {
+  log.warn({ event: 'runtime.unknown_activity', ...f }, 'no activity registered under this name');
 }
 
 export function lockRenewalFailed(log: Logger, f: { kind: string; workItem: string; err: unknown }): void {

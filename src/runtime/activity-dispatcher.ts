@@ -17,6 +17,7 @@ import type { Activity, ActivityContext } from './activity-context.ts';
 import { startRenewal } from './lock-renewal.ts';
 import { runMiddleware, type ActivityMiddleware, type ActivityMiddlewareContext } from './middleware.ts';
 import type { Registry } from './registry.ts';
+import { unknownTypeFailure } from './unknown-type.ts';
 import { WorkItemDispatcher } from './work-item-dispatcher.ts';
 
 export interface ActivityDispatcherOptions {
@@ -28,6 +29,8 @@ export interface ActivityDispatcherOptions {
   readonly maxConcurrent: number;
   readonly dispatcherCount: number;
   readonly receiveTimeoutMs: number;
+  /** How long an unregistered activity is retried before it fails (the orchestration sees a TaskFailed). */
+  readonly unknownTypeRetryMs: number;
 }
 
 function describe(item: ActivityWorkItem): string {
@@ -174,17 +177,30 @@ export class ActivityDispatcher {
   async #invoke(c: ActivityMiddlewareContext, deliveryCount: number): Promise<TaskCompletedEvent | TaskFailedEvent> {
     const fn = this.#o.registry.get(c.name, c.version);
     if (!fn) {
+      const now = this.#o.clock.now();
+      const waited = now - Date.parse(c.workItem.taskMessage.event.timestamp);
       events.unknownActivity(this.#o.logger, { instanceId: c.instanceId, executionId: c.executionId,
-        name: c.name, version: c.version });
+        name: c.name, version: c.version, waitedMs: waited });
+      if (waited >= this.#o.unknownTypeRetryMs) {
+        const failureDetails = unknownTypeFailure('activity', c.name, c.version, waited);
+        return newEvent({ type: 'TaskFailed', taskScheduledId: c.taskId,
+          reason: failureDetails.errorMessage, failureDetails }, now);
+      }
       throw new DurableTaskError(ErrorCode.UNKNOWN_ACTIVITY,
         `No activity named '${c.name}'${c.version ? ` (version '${c.version}')` : ''} ` +
         'is registered on this worker.');
     }
-    const log = this.#o.logger.child({ instanceId: c.instanceId, executionId: c.executionId,
-      activity: c.name, taskId: c.taskId });
+    const base = this.#o.logger;
+    let log: ActivityContext['log'] | undefined;
     const ctx: ActivityContext = {
       instanceId: c.instanceId, executionId: c.executionId, taskId: c.taskId, name: c.name,
-      version: c.version, tags: c.tags, deliveryCount, signal: c.signal, log,
+      version: c.version, tags: c.tags, deliveryCount, signal: c.signal,
+      // The child logger is made on first use: most activities never log.
+      get log() {
+        log ??= base.child({ instanceId: c.instanceId, executionId: c.executionId,
+          activity: c.name, taskId: c.taskId });
+        return log;
+      },
     };
     const now = (): number => this.#o.clock.now();
     try {

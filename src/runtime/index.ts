@@ -46,6 +46,9 @@ export { applyDecision } from './apply-decisions.ts';
 
 // ---- worker and client
 export { TaskHubWorker } from './task-hub-worker.ts';
+export { VersionMismatchError, compareVersions } from './versioning.ts';
+export type { VersioningOptions } from './versioning.ts';
+export { DEFAULT_UNKNOWN_TYPE_RETRY_MS } from './unknown-type.ts';
 export type { TaskHubWorkerOptions } from './task-hub-worker.ts';
 export { TaskHubClient, DEFAULT_WAIT_TIMEOUT_MS } from './task-hub-client.ts';
 export type {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
+import type { FailureDetails } from '../core/failure-details.ts';
 import type { OrchestrationService } from '../core/orchestration-service.ts';
 import type { OrchestrationRuntimeState } from '../core/runtime-state.ts';
 import type { OrchestrationWorkItem } from '../core/work-item.ts';
@@ -18,6 +19,13 @@ import type { Orchestrator } from './orchestration-context.ts';
 import { runEpisode, type EpisodeOutcome } from './orchestration-episode.ts';
 import { OrchestrationExecutor, type ExecutionResult } from './orchestration-executor.ts';
 import type { Registry } from './registry.ts';
+import { nextActionId, unknownTypeFailure, waitingSince } from './unknown-type.ts';
+import {
+  VersionMismatchError,
+  versionMismatch,
+  versionMismatchFailure,
+  type VersioningOptions,
+} from './versioning.ts';
 import { WorkItemDispatcher } from './work-item-dispatcher.ts';
 
 export interface OrchestrationDispatcherOptions {
@@ -31,6 +39,9 @@ export interface OrchestrationDispatcherOptions {
   readonly maxConcurrent: number;
   readonly dispatcherCount: number;
   readonly receiveTimeoutMs: number;
+  /** How long work for an unregistered orchestration is retried before the instance fails. */
+  readonly unknownTypeRetryMs: number;
+  readonly versioning?: VersioningOptions | undefined;
 }
 
 interface UsedExecutor {
@@ -112,7 +123,8 @@ export class OrchestrationDispatcher {
       } catch (err) {
         this.#cache.evict(item.instanceId);
         await this.#abandon(item, this.#reasonOf(err), err);
-        if (isDurableTaskError(err, ErrorCode.UNKNOWN_ORCHESTRATION) || isLockGone(err)) return;
+        if (isDurableTaskError(err, ErrorCode.UNKNOWN_ORCHESTRATION) || isLockGone(err) ||
+          err instanceof VersionMismatchError) return;
         throw err;
       } finally {
         renewal.stop();
@@ -149,6 +161,7 @@ export class OrchestrationDispatcher {
   #reasonOf(err: unknown): string {
     if (isDurableTaskError(err, ErrorCode.UNKNOWN_ORCHESTRATION)) return 'unknown orchestration';
     if (isLockGone(err)) return 'session aborted';
+    if (err instanceof VersionMismatchError) return 'version mismatch (rejected)';
     return 'episode failed';
   }
 
@@ -187,6 +200,9 @@ export class OrchestrationDispatcher {
         `Instance '${item.instanceId}' has no ExecutionStarted event to run.`);
     }
     const { executionId } = started.orchestrationInstance;
+    const mismatch = versionMismatch(this.#o.versioning, started.version);
+    if (mismatch && this.#o.versioning?.onMismatch === 'reject') throw new VersionMismatchError(mismatch);
+    if (mismatch) return this.#failWith(state, versionMismatchFailure(mismatch));
     const run = (): ExecutionResult => this.#runExecutor(item, state, executionId, used);
     if (this.#o.middleware.length === 0) return run();
 
@@ -216,8 +232,11 @@ export class OrchestrationDispatcher {
     }
     const fn = this.#o.registry.get(state.name, state.version);
     if (!fn) {
+      const now = this.#o.clock.now();
+      const waited = now - waitingSince(state.newEvents, now);
       events.unknownOrchestration(this.#o.logger, { instanceId: item.instanceId, executionId,
-        name: state.name, version: state.version });
+        name: state.name, version: state.version, waitedMs: waited });
+      if (waited >= this.#o.unknownTypeRetryMs) return this.#giveUp(state, waited);
       throw new DurableTaskError(ErrorCode.UNKNOWN_ORCHESTRATION,
         `No orchestration named '${state.name}'` +
         `${state.version ? ` (version '${state.version}')` : ''} is registered on this worker.`);
@@ -228,6 +247,21 @@ export class OrchestrationDispatcher {
     });
     used.push({ executor, executionId });
     return executor.execute(state.pastEvents, state.newEvents);
+  }
+
+  /** Fails the execution: its orchestration stayed unregistered for too long. */
+  #giveUp(state: OrchestrationRuntimeState, waitedMs: number): ExecutionResult {
+    return this.#failWith(state,
+      unknownTypeFailure('orchestration', state.name, state.version, waitedMs));
+  }
+
+  /** Decisions that fail the execution without running its code. */
+  #failWith(state: OrchestrationRuntimeState, failureDetails: FailureDetails): ExecutionResult {
+    const completion = {
+      kind: 'completeOrchestration', id: nextActionId(state.events), status: 'Failed',
+      failureDetails,
+    } as const;
+    return { actions: [completion], customStatus: undefined, completion, isSuspended: false };
   }
 
   #fromDecisions(decisions: OrchestrationDecisions | undefined, name: string): ExecutionResult {

@@ -17,6 +17,8 @@ import type { ActivityMiddleware, OrchestrationMiddleware } from './middleware.t
 import type { Orchestrator } from './orchestration-context.ts';
 import { OrchestrationDispatcher } from './orchestration-dispatcher.ts';
 import { Registry } from './registry.ts';
+import { DEFAULT_UNKNOWN_TYPE_RETRY_MS } from './unknown-type.ts';
+import type { VersioningOptions } from './versioning.ts';
 
 export interface TaskHubWorkerOptions {
   /** The backend to serve; or give `service` alone. */
@@ -41,6 +43,15 @@ export interface TaskHubWorkerOptions {
   readonly activityMiddleware?: readonly ActivityMiddleware[];
   /** Receive timeout of each lock call. @default 30000 */
   readonly receiveTimeoutMs?: number;
+  /**
+   * How long work for an orchestration or activity that no worker registered
+   * keeps being retried (abandoned, the backend delaying redelivery) before it
+   * fails with `UNKNOWN_ORCHESTRATION` / `UNKNOWN_ACTIVITY`. Measured from the
+   * oldest message of the work item. @default 600000 (10 min)
+   */
+  readonly unknownTypeRetryMs?: number;
+  /** Worker versioning: which orchestration versions this worker runs. @default no check */
+  readonly versioning?: VersioningOptions;
   /** Longest graceful drain in `stop()` before in-flight work is aborted. @default 30000 */
   readonly stopTimeoutMs?: number;
 }
@@ -131,6 +142,7 @@ export class TaskHubWorker {
       const common = {
         service, logger: this.#logger, clock: this.#clock,
         receiveTimeoutMs: o.receiveTimeoutMs ?? 30_000,
+        unknownTypeRetryMs: o.unknownTypeRetryMs ?? DEFAULT_UNKNOWN_TYPE_RETRY_MS,
       };
       this.#orchestrationDispatcher = new OrchestrationDispatcher({
         ...common,
@@ -138,6 +150,7 @@ export class TaskHubWorker {
         extendedSessions: o.extendedSessions ?? true,
         maxCachedExecutors: o.maxCachedExecutors ?? 1000,
         middleware: o.orchestrationMiddleware ?? [],
+        versioning: o.versioning,
         maxConcurrent: o.maxConcurrentOrchestrations ?? service.maxConcurrentOrchestrationWorkItems,
         dispatcherCount: o.orchestrationDispatcherCount ?? service.orchestrationDispatcherCount,
       });
