@@ -231,18 +231,18 @@ export class MemoryOrchestrationClient implements OrchestrationServiceClient {
       instanceId: rec.instanceId, executionId: exec.executionId,
     });
     const parent = exec.state.parentInstance;
-    if (!parent) return;
-    const text = reason ?? '';
+    // A fire-and-forget child (tag FireAndForget = 'true') does not report to its parent.
+    if (!parent || exec.state.tags?.['FireAndForget'] === 'true') return;
+    // Same shape as the runtime's report of a terminated child.
+    const errorMessage = `Sub-orchestration '${rec.instanceId}' was terminated: ` +
+      `${readableReason(reason)}`;
     store.route({
       event: newEvent({
         type: 'SubOrchestrationInstanceFailed',
         taskScheduledId: parent.taskScheduleId,
-        reason: text,
+        reason: errorMessage,
         failureDetails: {
-          errorType: 'Terminated',
-          errorMessage: `Sub-orchestration '${rec.instanceId}' was terminated before it ` +
-            `started: ${text}`,
-          isNonRetriable: true,
+          errorType: 'OrchestrationTerminated', errorMessage, isNonRetriable: true,
         },
       }, now),
       orchestrationInstance: parent.orchestrationInstance,
@@ -373,4 +373,15 @@ export class MemoryOrchestrationClient implements OrchestrationServiceClient {
 function aborted(instanceId: string, signal: AbortSignal): DurableTaskError {
   return new DurableTaskError(ErrorCode.ABORTED,
     `Waiting for orchestration '${instanceId}' was aborted.`, { cause: signal.reason });
+}
+
+/** The reason as text: the JSON string it holds, else the serialized text itself. */
+function readableReason(serialized: string | undefined): string {
+  if (serialized === undefined) return '(no reason given)';
+  try {
+    const value: unknown = JSON.parse(serialized);
+    return typeof value === 'string' ? value : serialized;
+  } catch {
+    return serialized;
+  }
 }
