@@ -137,7 +137,7 @@ export class ActivityRuntime {
       };
       return {
         id: String(b.js.seq),
-        taskMessage: b.message,
+        taskMessage: await this.res.payloads.resolveMessage(b.message),
         lockedUntil: new Date(b.touchedAt + this.ackWaitMs),
         deliveryCount: deliveries,
         lockToken: token,

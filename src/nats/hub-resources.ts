@@ -57,8 +57,10 @@ export class HubResources {
       // Binding is local (no request); provisioning makes sure the buckets exist.
       const buckets = await Promise.all([
         names.leasesBucket, names.workersBucket, names.instancesBucket, names.timersBucket,
-        names.metaBucket,
       ].map((b) => kvm.open(b, { allow_direct: true })));
+      // The metadata is read through the stream API: a missing hub is a clear
+      // "stream not found" there, where a direct get only times out.
+      buckets.push(await kvm.open(names.metaBucket, { allow_direct: false }));
       return new HubResources(nc, jsm, js, owns, options, buckets);
     } catch (err) {
       if (owns && nc) await nc.close().catch(() => undefined);

@@ -15,6 +15,8 @@ export type { NatsFaultHooks, FaultAction, CommitFaultInfo } from './fault-hooks
 /** The NATS backend with its internals reachable for tests and tools. */
 export interface NatsBackend extends Backend {
   readonly kind: 'nats';
+  /** The task hub's name. */
+  readonly hub: string;
   /** Partitions this process owns right now. */
   ownedPartitions(): number[];
 }
@@ -64,6 +66,7 @@ export async function createNatsBackend(options: NatsBackendOptions): Promise<Na
   let closing: Promise<void> | undefined;
   return {
     kind: 'nats',
+    hub: resolved.hub,
     service,
     client,
     ownedPartitions: () => engine.ownedPartitions(),

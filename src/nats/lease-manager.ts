@@ -12,6 +12,7 @@ import { decodeJson, encodeJson } from './wire.ts';
 
 type LeaseSnapshot = SnapshotFrom<typeof partitionLeaseMachine>;
 
+
 /** Value of a lease key. `released` marks a clean hand-back: the next owner need not wait. */
 interface LeaseValue {
   readonly worker: string;
@@ -37,6 +38,8 @@ class PartitionLease {
   snapshot: LeaseSnapshot;
   epoch = 0;
   busy = false;
+  renewedAt = 0;
+  renewing: Promise<void> | undefined;
 
   constructor(partition: number, marginMs: number) {
     this.snapshot = initialTransition(partitionLeaseMachine, { partition, marginMs })[0];
@@ -135,26 +138,47 @@ export class LeaseManager {
   }
 
   private async renewAll(): Promise<void> {
-    await Promise.all(this.leases.map(async (lease, p) => {
-      if (lease.state !== 'owned' && lease.state !== 'draining') return;
-      const key = this.res.names.leaseKey(p);
-      const rev = lease.snapshot.context.revision;
-      try {
-        const next = await this.res.leases.update(key, this.value(), rev);
-        const until = Date.now() + this.res.options.leaseMs;
-        if (lease.send({ type: 'lease.renewed', revision: next, until })) {
-          this.host.leaseExtended(p, until - this.res.options.leaseMarginMs);
-        }
-      } catch (err) {
-        leaseRenewFailed(this.log, p, err);
-        if (isWrongLastSequence(err)) {
-          if (lease.send({ type: 'lease.lost', reason: 'the lease key was taken' })) {
-            await this.lose(p, 'the lease key was taken', true);
-          }
-        }
-        // Other failures: keep trying until the deadline check drops the lease.
+    await Promise.all(this.leases.map((_lease, p) => this.renewOne(p)));
+  }
+
+  /** Renews one lease now (concurrent calls share one KV update). */
+  private renewOne(p: number): Promise<void> {
+    const lease = this.leases[p] as PartitionLease;
+    if (lease.state !== 'owned' && lease.state !== 'draining') return Promise.resolve();
+    lease.renewing ??= this.renewKey(p, lease).finally(() => { lease.renewing = undefined; });
+    return lease.renewing;
+  }
+
+  private async renewKey(p: number, lease: PartitionLease): Promise<void> {
+    const key = this.res.names.leaseKey(p);
+    const rev = lease.snapshot.context.revision;
+    try {
+      const next = await this.res.leases.update(key, this.value(), rev);
+      const until = Date.now() + this.res.options.leaseMs;
+      if (lease.send({ type: 'lease.renewed', revision: next, until })) {
+        lease.renewedAt = Date.now();
+        this.host.leaseExtended(p, until - this.res.options.leaseMarginMs);
       }
-    }));
+    } catch (err) {
+      leaseRenewFailed(this.log, p, err);
+      if (isWrongLastSequence(err)) {
+        if (lease.send({ type: 'lease.lost', reason: 'the lease key was taken' })) {
+          await this.lose(p, 'the lease key was taken', true);
+        }
+      }
+      // Other failures: keep trying until the deadline check drops the lease.
+    }
+  }
+
+  /**
+   * Confirms a work item's lease: renews it at once (concurrent confirmations
+   * share one update) and says whether it is still held under `epoch`.
+   */
+  async confirm(partition: number, epoch: number): Promise<boolean> {
+    const lease = this.leases[partition];
+    if (!lease || lease.epoch !== epoch) return false;
+    await this.renewOne(partition);
+    return this.usable(partition, epoch, Date.now());
   }
 
   private async lose(p: number, reason: string, alreadyLost = false): Promise<void> {
@@ -192,6 +216,7 @@ export class LeaseManager {
         : await this.res.leases.create(key, this.value());
       const until = Date.now() + this.res.options.leaseMs;
       lease.send({ type: 'lease.granted', revision, until });
+      lease.renewedAt = Date.now();
       lease.epoch++;
       const clean = current?.released === true;
       const waitMs = clean ? 0 : await this.takeoverWait(p);

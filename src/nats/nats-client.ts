@@ -131,7 +131,8 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
         const oldExec = stored.record.orchestrationInstance.executionId;
         if (status === 'Running' || status === 'Suspended') {
           // The live execution is terminated first, then replaced.
-          await this.publishTerminate(a, 'Replaced by a new execution.');
+          await this.publishTerminate(a,
+            serializePayload('Replaced by a new execution.', 'termination reason'));
         } else if (status === 'Pending') {
           await this.res.timers.delete(this.startTimerKey(a, oldExec)).catch(() => undefined);
         }
@@ -174,8 +175,9 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
       this.res.js.publish(this.orchSubject(addresses[i] as Address), encodeJson(w))));
   }
 
+  /** `reason` is the serialized termination reason (JSON text), as the runtime passes it. */
   private async publishTerminate(a: Address, reason: string | undefined): Promise<void> {
-    const input = serializePayload(reason, 'termination reason');
+    const input = reason;
     const msg = taskMessage({
       type: 'ExecutionTerminated', eventId: -1, timestamp: new Date().toISOString(),
       ...(input !== undefined ? { input } : {}),
@@ -235,7 +237,7 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
       if (status === 'Pending') {
         // Never started: straight to Terminated, no user code runs.
         const now = new Date(this.res.options.clock.now()).toISOString();
-        const output = serializePayload(reason, 'termination reason');
+        const output = reason;
         const terminated: InstanceRecord = { ...rec, orchestrationStatus: 'Terminated',
           lastUpdatedTime: now, completedTime: now, ...(output !== undefined ? { output } : {}) };
         try {

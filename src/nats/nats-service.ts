@@ -81,8 +81,8 @@ export class NatsOrchestrationService implements OrchestrationService {
     return this.engine.lockNext(receiveTimeoutMs, signal);
   }
 
-  async renewOrchestrationWorkItemLock(item: OrchestrationWorkItem): Promise<void> {
-    this.engine.renew(item);
+  renewOrchestrationWorkItemLock(item: OrchestrationWorkItem): Promise<void> {
+    return this.engine.renew(item);
   }
 
   completeOrchestrationWorkItem(item: OrchestrationWorkItem, completion: OrchestrationCompletion):

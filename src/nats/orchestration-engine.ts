@@ -269,9 +269,13 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     };
     slot.lockedBy = token;
     this.held.add(token);
+    const payloads = this.res.payloads;
+    const newMessages = plan.batch.some((m) => payloads.hasRefs(m.message.event))
+      ? await Promise.all(plan.batch.map((m) => payloads.resolveMessage(m.message)))
+      : plan.batch.map((m) => m.message);
     return {
       instanceId: slot.instanceId,
-      newMessages: plan.batch.map((m) => m.message),
+      newMessages,
       orchestrationRuntimeState: state,
       lockedUntil: new Date(Math.min(runtime.usableUntil, token.expiresAt)),
       isExtendedSession: false,
@@ -370,10 +374,16 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
         `${token.slot.partition.partition} lapsed or was taken by another worker.`);
   }
 
-  renew(item: OrchestrationWorkItem): void {
+  /** Renew = confirm the partition lease (renewing it now), then in-progress ack the batch. */
+  async renew(item: OrchestrationWorkItem): Promise<void> {
     const token = this.tokenOf(item);
     token.lock.check('renew');
     if (!this.leaseHeld(token)) throw this.lostError(item, token);
+    const runtime = token.slot.partition;
+    if (!(await this.leases.confirm(runtime.partition, token.epoch)) || !this.leaseHeld(token)) {
+      throw this.lostError(item, token);
+    }
+    token.lock.check('renew');
     token.slot.partition.touch(token.batch);
     token.lock.apply('renew');
     token.expiresAt = Date.now() + this.res.options.leaseMs;

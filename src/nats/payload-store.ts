@@ -66,6 +66,18 @@ export class PayloadStore {
     return { ...msg, event: await this.externalize(msg.event) };
   }
 
+  /** True when some payload field of the object is a reference. */
+  hasRefs(obj: object): boolean {
+    const rec = obj as Record<string, unknown>;
+    return PAYLOAD_FIELDS.some((f) => isPayloadRef(rec[f]));
+  }
+
+  /** A message with its event's payload references resolved (the same object when none). */
+  async resolveMessage<M extends { readonly event: object }>(msg: M): Promise<M> {
+    if (!this.hasRefs(msg.event)) return msg;
+    return { ...msg, event: await this.resolve(msg.event) };
+  }
+
   async resolve<T extends object>(obj: T): Promise<T> {
     const rec = obj as Record<string, unknown>;
     let copy: Record<string, unknown> | undefined;

@@ -140,7 +140,13 @@ export async function checkHubConfig(res: HubResources, writeIfMissing: boolean)
   const mine: HubConfig = {
     partitions: res.names.partitions, idEncoding: ID_ENCODING, schemaVersion: SCHEMA_VERSION,
   };
-  let entry = await res.meta.get(META_KEY);
+  let entry;
+  try {
+    entry = await res.meta.get(META_KEY);
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err;
+    entry = null;
+  }
   if ((!entry || entry.operation !== 'PUT') && writeIfMissing) {
     try {
       await res.meta.create(META_KEY, encodeJson(mine));
