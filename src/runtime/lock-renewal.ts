@@ -3,6 +3,8 @@ import type { Clock } from '../util/clock.ts';
 /** Renewals further out than this are treated as "the lock does not expire". */
 const NO_EXPIRY_MS = 365 * 24 * 3600_000;
 const MIN_DELAY_MS = 100;
+/** Abort reason of a renewal loop that was stopped; one object, so stopping allocates no error. */
+const STOPPED = Object.freeze({ reason: 'renewal stopped' });
 
 /**
  * When to renew next: the lesser of the contract's schedule (30 s before
@@ -65,7 +67,7 @@ export function startRenewal(options: RenewalOptions): Renewal {
   };
   loop().catch(() => undefined);
   return {
-    stop: () => stopper.abort(),
+    stop: () => stopper.abort(STOPPED),
     get failed() { return state.failed; },
   };
 }
