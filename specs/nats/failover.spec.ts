@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { isDurableTaskError } from '../../src/core/errors.ts';
+import { newEvent } from '../../src/core/history-event.ts';
+import { taskMessage } from '../../src/core/task-message.ts';
+import type { NatsBackend } from '../../src/nats/index.ts';
+import { startTestNatsServer, type TestNatsServer } from '../support/nats-server.ts';
+import {
+  checkpoint, closeAll, completed, create, EMPTY_MS, eventually, RECEIVE_MS,
+  startedBackend,
+} from './helpers.ts';
+
+describe('nats partitions and relay', () => {
+  let server: TestNatsServer;
+  const backends: NatsBackend[] = [];
+
+  before(async () => {
+    server = await startTestNatsServer();
+  });
+  afterEach(() => closeAll(backends));
+  after(() => server.stop());
+
+  it('should move a partition to a second worker when the first stops renewing, and fence ' +
+    'the first', async () => {
+    let paused = false;
+    const a = await startedBackend(server.url, backends, { partitions: 1,
+      faults: { pauseLeases: () => paused } });
+    await create(a, 'moving');
+    const stale = await a.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+    assert.ok(stale);
+    paused = true;
+
+    const b = await startedBackend(server.url, backends, { hub: a.hub, partitions: 1 });
+    const taken = await b.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+    assert.ok(taken, 'the second worker never got the instance');
+    assert.deepEqual(b.ownedPartitions(), [0]);
+    assert.deepEqual(taken.newMessages.map((m) => m.event.type), ['ExecutionStarted']);
+    await checkpoint(b, taken, { events: [completed('"from b"')] });
+    await b.service.releaseOrchestrationWorkItem(taken);
+
+    // The paused holder's lease has lapsed: its checkpoint is refused and changes nothing.
+    await assert.rejects(checkpoint(a, stale, { events: [completed('"from a"')] }),
+      (e) => isDurableTaskError(e, 'LOCK_LOST') || isDurableTaskError(e, 'SESSION_ABORTED'));
+    await a.service.releaseOrchestrationWorkItem(stale);
+    const [state] = await b.client.getOrchestrationState('moving');
+    assert.equal(state?.output, '"from b"');
+    const history = await b.client.getOrchestrationHistory('moving');
+    assert.equal(history.filter((e) => e.type === 'ExecutionCompleted').length, 1);
+  });
+
+  it('should let the relay send the outbox of a commit whose sender died before sending',
+    async () => {
+      const a = await startedBackend(server.url, backends, { partitions: 1, faults: {
+        afterCommit: () => 'skip', beforeRelay: () => 'skip',
+      } });
+      const owner = await create(a, 'orphan');
+      const wi = await a.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+      assert.ok(wi);
+      const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' });
+      await checkpoint(a, wi, {
+        events: [{ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' }],
+        activityMessages: [taskMessage(scheduled, owner)],
+      });
+      // The sender "died" right after its commit: nothing was sent, nothing acked.
+      assert.equal(await a.service.lockNextActivityWorkItem(EMPTY_MS), null);
+      await a.service.stop({ forced: true });
+      await a.close();
+
+      const b = await startedBackend(server.url, backends, { hub: a.hub, partitions: 1 });
+      const activity = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
+      assert.ok(activity, 'the relay did not send the activity');
+      assert.equal(activity.taskMessage.event.type, 'TaskScheduled');
+      assert.equal(activity.taskMessage.orchestrationInstance.executionId, owner.executionId);
+      const [state] = await eventually('record written by the relay', async () => {
+        const s = await b.client.getOrchestrationState('orphan');
+        return s[0]?.orchestrationStatus === 'Running' ? s : undefined;
+      });
+      assert.equal(state?.orchestrationStatus, 'Running');
+      // The consumed start comes back to the new owner and is skipped as already applied.
+      await b.service.completeActivityWorkItem(activity, taskMessage(
+        newEvent({ type: 'TaskCompleted', taskScheduledId: 0, result: '1' }), owner));
+      const next = await b.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+      assert.ok(next);
+      assert.deepEqual(next.newMessages.map((m) => m.event.type), ['TaskCompleted']);
+      assert.equal(next.orchestrationRuntimeState.events.length, 4);
+      await b.service.releaseOrchestrationWorkItem(next);
+    });
+
+  it('should balance partitions over the live workers', async () => {
+    const a = await startedBackend(server.url, backends, { partitions: 4 });
+    await eventually('first worker owns all', () => a.ownedPartitions().length === 4);
+    const b = await startedBackend(server.url, backends, { hub: a.hub, partitions: 4 });
+    await eventually('two each', () =>
+      a.ownedPartitions().length === 2 && b.ownedPartitions().length === 2, 30_000);
+    const all = [...a.ownedPartitions(), ...b.ownedPartitions()].sort();
+    assert.deepEqual(all, [0, 1, 2, 3]);
+  });
+});
