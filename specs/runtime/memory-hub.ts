@@ -36,7 +36,8 @@ export async function memoryHub(
     return null;
   }
   const logger = options.logger ?? silentLogger();
-  const backend = found.value({ hub: `rt${process.pid % 10000}_${counter++}`, logger, ...options.backend });
+  const backend = found.value({ hub: `rt${process.pid % 10000}_${counter++}`, logger,
+    ...options.backend });
   const worker = new TaskHubWorker({ backend, logger, ...options.worker });
   options.setup?.(worker);
   t.after(async () => {

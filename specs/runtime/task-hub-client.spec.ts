@@ -35,12 +35,14 @@ describe('TaskHubClient', () => {
     assert.match(executionId, /^[0-9a-f]{32}$/);
 
     await assert.rejects(c.createOrchestrationInstance('W', { input: { a: { f: () => 1 } } }),
-      (e) => isDurableTaskError(e, 'NOT_SERIALIZABLE') && /orchestration input.*\$\.a\.f/.test(e.message));
+      (e) => isDurableTaskError(e, 'NOT_SERIALIZABLE')
+        && /orchestration input.*\$\.a\.f/.test(e.message));
     await assert.rejects(c.createOrchestrationInstance('W', { instanceId: '' }),
       (e) => isDurableTaskError(e, 'INVALID_INSTANCE_ID'));
     await assert.rejects(c.createOrchestrationInstance('', {}),
       (e) => isDurableTaskError(e, 'INVALID_ARGUMENT'));
-    await assert.rejects(c.createOrchestrationInstance('W', { tags: { n: 1 as unknown as string } }),
+    await assert.rejects(c.createOrchestrationInstance('W',
+      { tags: { n: 1 as unknown as string } }),
       (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /tag 'n'/.test(e.message));
     await assert.rejects(c.createOrchestrationInstance('W', { startAt: new Date('nope') }),
       (e) => isDurableTaskError(e, 'INVALID_ARGUMENT'));
@@ -104,7 +106,8 @@ describe('TaskHubClient', () => {
   });
 
   it('should purge a finished instance and query instances', async (t) => {
-    const hub = await memoryHub(t, { setup: (w) => w.addOrchestration('Inline', (_c, x: number) => x * 2) });
+    const double = (_c: unknown, x: number): number => x * 2;
+    const hub = await memoryHub(t, { setup: (w) => w.addOrchestration('Inline', double) });
     if (!hub) return;
     const from = new Date(Date.now() - 1000);
     for (const id of ['q-1', 'q-2']) {
@@ -116,7 +119,8 @@ describe('TaskHubClient', () => {
     const purged = await hub.client.purgeInstance('q-1');
     assert.equal(purged.deletedInstanceCount, 1);
     assert.equal(await hub.client.getOrchestrationState('q-1'), null);
-    const all = await hub.client.purgeInstances({ createdTimeFrom: from, runtimeStatus: ['Completed'] });
+    const all = await hub.client.purgeInstances({ createdTimeFrom: from,
+      runtimeStatus: ['Completed'] });
     assert.equal(all.deletedInstanceCount, 1);
   });
 });

@@ -18,7 +18,8 @@ describe('TaskHubWorker', () => {
       w.addActivity('SayHello', (_ctx, name: string) => `Hello, ${name}!`);
     } });
     if (!hub) return;
-    const { instanceId } = await hub.client.createOrchestrationInstance('Greet', { input: 'World' });
+    const { instanceId } = await hub.client.createOrchestrationInstance('Greet',
+      { input: 'World' });
     const state = await hub.client.waitForOrchestration(instanceId, WAIT);
     assert.equal(state?.orchestrationStatus, 'Completed');
     assert.equal(output(state), 'Hello, World!');
@@ -31,7 +32,8 @@ describe('TaskHubWorker', () => {
     assert.throws(() => hub.worker.addOrchestration('Greet', greet),
       (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /already registered/.test(e.message));
     hub.worker.addOrchestration('Greet', greet, { version: '2' });
-    assert.throws(() => hub.worker.addActivity('', () => 1), (e) => isDurableTaskError(e, 'INVALID_ARGUMENT'));
+    assert.throws(() => hub.worker.addActivity('', () => 1),
+      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT'));
     await assert.rejects(hub.worker.start(), (e) => isDurableTaskError(e, 'INVALID_STATE'));
   });
 
@@ -44,7 +46,8 @@ describe('TaskHubWorker', () => {
     await assert.rejects(hub.worker.start(), (e) => isDurableTaskError(e, 'INVALID_STATE'));
   });
 
-  it('should give activities tags, the delivery count and an AbortSignal fired by a forced stop', async (t) => {
+  it('should give activities tags, the delivery count and an AbortSignal fired by a forced stop',
+    async (t) => {
     let seen: ActivityContext | undefined;
     let aborted = false;
     let entered!: () => void;
@@ -126,7 +129,8 @@ describe('TaskHubWorker', () => {
     assert.ok(renewals >= 2, `renewed ${renewals} times`);
   });
 
-  it('should fail an orchestration whose history no longer replays, without retrying it', async (t) => {
+  it('should fail an orchestration whose history no longer replays, without retrying it',
+    async (t) => {
     const hub = await memoryHub(t, { worker: { extendedSessions: false }, setup: (w) => {
       w.addOrchestration('Drift', function* (ctx) {
         yield ctx.createTimer(0);
@@ -166,7 +170,8 @@ describe('TaskHubWorker retries and versioning', () => {
     assert.equal(activityRuns, 2);
   });
 
-  it('[F16] should fail an orchestration nobody registers after the retry time, naming it', async (t) => {
+  it('[F16] should fail an orchestration nobody registers after the retry time, naming it',
+    async (t) => {
     const hub = await memoryHub(t, { backend: { abandonBackoffMs: 20, maxAbandonBackoffMs: 50 },
       worker: { unknownTypeRetryMs: 300 } });
     if (!hub) return;
@@ -177,7 +182,8 @@ describe('TaskHubWorker retries and versioning', () => {
     assert.equal(state?.failureDetails?.isNonRetriable, true);
   });
 
-  it('should fail an activity nobody registers after the retry time, as a task failure', async (t) => {
+  it('should fail an activity nobody registers after the retry time, as a task failure',
+    async (t) => {
     const hub = await memoryHub(t, { backend: { abandonBackoffMs: 20, maxAbandonBackoffMs: 50 },
       worker: { unknownTypeRetryMs: 300 },
       setup: (w) => w.addOrchestration('Calls', function* (ctx) {

@@ -41,7 +41,8 @@ export function messageSkipped(
   log.debug({ event: 'runtime.message_skipped', ...f }, 'message skipped in reconciliation');
 }
 
-export function episodeSplit(log: Logger, f: InstanceFields & { applied: number; total: number }): void {
+export function episodeSplit(log: Logger,
+  f: InstanceFields & { applied: number; total: number }): void {
   log.debug({ event: 'runtime.episode_split', ...f },
     'message limit reached; remaining decisions follow in the next episode');
 }
@@ -71,7 +72,8 @@ export function unknownActivity(
   log.warn({ event: 'runtime.unknown_activity', ...f }, 'no activity registered under this name');
 }
 
-export function lockRenewalFailed(log: Logger, f: { kind: string; workItem: string; err: unknown }): void {
+export function lockRenewalFailed(log: Logger,
+  f: { kind: string; workItem: string; err: unknown }): void {
   log.warn({ event: 'runtime.lock_renewal_failed', ...f }, 'lock renewal failed');
 }
 
@@ -79,11 +81,13 @@ export function releaseFailed(log: Logger, f: { workItem: string; err: unknown }
   log.warn({ event: 'runtime.release_failed', ...f }, 'releasing a work item failed');
 }
 
-export function processingFailed(log: Logger, f: { kind: string; workItem: string; err: unknown }): void {
+export function processingFailed(log: Logger,
+  f: { kind: string; workItem: string; err: unknown }): void {
   log.error({ event: 'runtime.processing_failed', ...f }, 'processing a work item failed');
 }
 
-export function fetchFailed(log: Logger, f: { dispatcher: string; err: unknown; delayMs: number }): void {
+export function fetchFailed(log: Logger,
+  f: { dispatcher: string; err: unknown; delayMs: number }): void {
   log.warn({ event: 'runtime.fetch_failed', ...f }, 'fetching a work item failed');
 }
 
@@ -92,7 +96,8 @@ export function dispatcherLoopFailed(log: Logger, f: { dispatcher: string; err: 
     'dispatcher loop failed; backing off and continuing');
 }
 
-export function dispatcherThrottled(log: Logger, f: { dispatcher: string; maxConcurrent: number }): void {
+export function dispatcherThrottled(log: Logger,
+  f: { dispatcher: string; maxConcurrent: number }): void {
   log.info({ event: 'runtime.dispatcher_throttled', ...f },
     'all work-item slots busy; waiting for one to free');
 }
@@ -107,7 +112,8 @@ export function dispatcherStopped(log: Logger, f: { dispatcher: string; forced: 
   log.info({ event: 'runtime.dispatcher_stopped', ...f }, 'dispatcher stopped');
 }
 
-export function workerStarted(log: Logger, f: { orchestrations: number; activities: number }): void {
+export function workerStarted(log: Logger,
+  f: { orchestrations: number; activities: number }): void {
   log.info({ event: 'runtime.worker_started', ...f }, 'task hub worker started');
 }
 

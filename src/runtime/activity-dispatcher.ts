@@ -15,7 +15,11 @@ import * as events from '../logging/runtime-events.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Activity, ActivityContext } from './activity-context.ts';
 import { startRenewal } from './lock-renewal.ts';
-import { runMiddleware, type ActivityMiddleware, type ActivityMiddlewareContext } from './middleware.ts';
+import {
+  runMiddleware,
+  type ActivityMiddleware,
+  type ActivityMiddlewareContext,
+} from './middleware.ts';
 import type { Registry } from './registry.ts';
 import { unknownTypeFailure } from './unknown-type.ts';
 import { WorkItemDispatcher } from './work-item-dispatcher.ts';
@@ -29,7 +33,10 @@ export interface ActivityDispatcherOptions {
   readonly maxConcurrent: number;
   readonly dispatcherCount: number;
   readonly receiveTimeoutMs: number;
-  /** How long an unregistered activity is retried before it fails (the orchestration sees a TaskFailed). */
+  /**
+   * How long an unregistered activity is retried before it fails (the orchestration sees a
+   * TaskFailed).
+   */
   readonly unknownTypeRetryMs: number;
 }
 
@@ -143,7 +150,8 @@ export class ActivityDispatcher {
   }
 
   async #abandon(item: ActivityWorkItem, reason: string, err?: unknown): Promise<void> {
-    events.workItemAbandoned(this.#o.logger, { kind: 'activity', workItem: describe(item), reason, err });
+    events.workItemAbandoned(this.#o.logger, { kind: 'activity', workItem: describe(item), reason,
+      err });
     await this.#o.service.abandonActivityWorkItem(item).catch(() => undefined);
   }
 
@@ -153,7 +161,8 @@ export class ActivityDispatcher {
     signal: AbortSignal,
   ): Promise<TaskCompletedEvent | TaskFailedEvent> {
     const owner = item.taskMessage.orchestrationInstance;
-    const tags = { ...item.taskMessage.orchestrationExecutionContext?.orchestrationTags, ...scheduled.tags };
+    const tags = { ...item.taskMessage.orchestrationExecutionContext?.orchestrationTags,
+      ...scheduled.tags };
     const ctx: ActivityMiddlewareContext = {
       workItem: item,
       instanceId: owner.instanceId,
@@ -174,7 +183,8 @@ export class ActivityDispatcher {
       this.#o.clock.now());
   }
 
-  async #invoke(c: ActivityMiddlewareContext, deliveryCount: number): Promise<TaskCompletedEvent | TaskFailedEvent> {
+  async #invoke(c: ActivityMiddlewareContext,
+    deliveryCount: number): Promise<TaskCompletedEvent | TaskFailedEvent> {
     const fn = this.#o.registry.get(c.name, c.version);
     if (!fn) {
       const now = this.#o.clock.now();

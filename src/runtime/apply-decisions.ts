@@ -47,7 +47,8 @@ export function applyDecision(
     case 'scheduleTask': {
       const { id, name, version, input, tags } = action;
       state.addEvent(newEvent({ type: 'TaskScheduled', eventId: id, name, version, tags }, now));
-      const message = newEvent({ type: 'TaskScheduled', eventId: id, name, version, input, tags }, now);
+      const message = newEvent({ type: 'TaskScheduled', eventId: id, name, version, input, tags },
+        now);
       out.activityMessages.push(taskMessage(message, self, started.tags));
       return undefined;
     }

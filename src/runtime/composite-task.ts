@@ -1,7 +1,8 @@
 import { Task, type CompletionClock } from './task.ts';
 
 /** The finished task that finished first in history order, if any. */
-function earliest(tasks: readonly Task<unknown>[], which: 'any' | 'failed'): Task<unknown> | undefined {
+function earliest(tasks: readonly Task<unknown>[],
+  which: 'any' | 'failed'): Task<unknown> | undefined {
   let best: Task<unknown> | undefined;
   for (const t of tasks) {
     const done = which === 'any' ? t.isCompleted : t.isFailed;

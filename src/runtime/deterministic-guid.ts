@@ -8,7 +8,8 @@ const NAMESPACE = Buffer.from('6f1c2a4e9b7d4c3f8e5a0d2b1c9f7e64', 'hex');
  * from the instance id, the execution id and a per-execution counter. The
  * same inputs always give the same UUID, so replays agree.
  */
-export function deterministicGuid(instanceId: string, executionId: string, counter: number): string {
+export function deterministicGuid(instanceId: string, executionId: string,
+  counter: number): string {
   const hash = createHash('sha1')
     .update(NAMESPACE)
     .update(`${instanceId}\u0000${executionId}\u0000${counter}`, 'utf8')

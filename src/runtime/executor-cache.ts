@@ -20,7 +20,8 @@ export class ExecutorCache {
   }
 
   /** Removes and returns the executor for this exact history, if cached. */
-  take(instanceId: string, executionId: string, historyLength: number): OrchestrationExecutor | undefined {
+  take(instanceId: string, executionId: string,
+    historyLength: number): OrchestrationExecutor | undefined {
     const entry = this.#entries.get(instanceId);
     if (!entry) return undefined;
     this.#entries.delete(instanceId);

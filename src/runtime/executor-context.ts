@@ -159,7 +159,8 @@ export class ExecutorContext implements OrchestrationContext {
     validateName(name, 'external event');
     const timeoutMs = options?.timeoutMs;
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-      throw invalid(`waitForExternalEvent timeoutMs must be a number >= 0, got ${String(timeoutMs)}.`);
+      throw invalid('waitForExternalEvent timeoutMs must be a number >= 0, ' +
+        `got ${String(timeoutMs)}.`);
     }
     const wait = this.#host.waitForEvent<T>(name);
     if (timeoutMs === undefined || wait.isCompleted) return wait;
@@ -211,7 +212,8 @@ export class ExecutorContext implements OrchestrationContext {
   sendEvent(instanceId: string, name: string, data?: unknown): void {
     validateInstanceId(instanceId, 'target instance id');
     validateName(name, 'event');
-    this.#host.scheduleSendEvent(instanceId, name, serializePayload(data, `data of event '${name}'`));
+    const input = serializePayload(data, `data of event '${name}'`);
+    this.#host.scheduleSendEvent(instanceId, name, input);
   }
 
   setCustomStatus(value: unknown): void {

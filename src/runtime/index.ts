@@ -38,7 +38,11 @@ export type {
 export { deterministicGuid } from './deterministic-guid.ts';
 
 // ---- episode (dispatcher building blocks)
-export { runEpisode, nextExecution, MAX_CONTINUE_AS_NEW_PER_EPISODE } from './orchestration-episode.ts';
+export {
+  runEpisode,
+  nextExecution,
+  MAX_CONTINUE_AS_NEW_PER_EPISODE,
+} from './orchestration-episode.ts';
 export type { EpisodeInput, EpisodeOptions, EpisodeOutcome } from './orchestration-episode.ts';
 export { ensureExecutionStartedIsFirst } from './start-event-ordering.ts';
 export { reconcileMessages } from './reconcile-messages.ts';

@@ -55,13 +55,14 @@ export function checkDecision(
   }
   if (action.kind !== KIND_OF_EVENT[event.type]) {
     return new NonDeterminismError(`${where}: history records ${describeEvent(event)} with ` +
-      `sequence number ${event.eventId}, but the replayed code scheduled ${describeAction(action)} ` +
-      `there. ${SUFFIX}`);
+      `sequence number ${event.eventId}, but the replayed code scheduled ` +
+      `${describeAction(action)} there. ${SUFFIX}`);
   }
   if ('name' in event && 'name' in action && namesDiffer(event.name, action.name)) {
     return new NonDeterminismError(`${where}: history records ${describeEvent(event)} with ` +
       `sequence number ${event.eventId}, but the replayed code scheduled ` +
-      `${describeAction(action)} there (expected '${event.name}', found '${action.name}'). ${SUFFIX}`);
+      `${describeAction(action)} there ` +
+      `(expected '${event.name}', found '${action.name}'). ${SUFFIX}`);
   }
   return undefined;
 }

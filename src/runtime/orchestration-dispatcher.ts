@@ -50,7 +50,8 @@ interface UsedExecutor {
 }
 
 function isLockGone(err: unknown): boolean {
-  return isDurableTaskError(err, ErrorCode.SESSION_ABORTED) || isDurableTaskError(err, ErrorCode.LOCK_LOST);
+  return isDurableTaskError(err, ErrorCode.SESSION_ABORTED) ||
+    isDurableTaskError(err, ErrorCode.LOCK_LOST);
 }
 
 /**
@@ -132,7 +133,8 @@ export class OrchestrationDispatcher {
 
       if (renewal.failed || signal.aborted) {
         this.#cache.evict(item.instanceId);
-        await this.#abandon(item, renewal.failed ? 'lock renewal failed' : 'worker stopped by force');
+        await this.#abandon(item,
+          renewal.failed ? 'lock renewal failed' : 'worker stopped by force');
         return;
       }
 
@@ -201,7 +203,9 @@ export class OrchestrationDispatcher {
     }
     const { executionId } = started.orchestrationInstance;
     const mismatch = versionMismatch(this.#o.versioning, started.version);
-    if (mismatch && this.#o.versioning?.onMismatch === 'reject') throw new VersionMismatchError(mismatch);
+    if (mismatch && this.#o.versioning?.onMismatch === 'reject') {
+      throw new VersionMismatchError(mismatch);
+    }
     if (mismatch) return this.#failWith(state, versionMismatchFailure(mismatch));
     const run = (): ExecutionResult => this.#runExecutor(item, state, executionId, used);
     if (this.#o.middleware.length === 0) return run();
@@ -269,7 +273,9 @@ export class OrchestrationDispatcher {
       throw new DurableTaskError(ErrorCode.UNKNOWN_ORCHESTRATION,
         `The orchestration middleware produced no decisions for '${name}'.`);
     }
-    if ('completion' in decisions && 'isSuspended' in decisions) return decisions as ExecutionResult;
+    if ('completion' in decisions && 'isSuspended' in decisions) {
+      return decisions as ExecutionResult;
+    }
     const completion = decisions.actions.find((a) => a.kind === 'completeOrchestration');
     return {
       actions: decisions.actions,

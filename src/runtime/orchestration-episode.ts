@@ -39,7 +39,8 @@ export interface EpisodeOptions {
    * then `newEvents`) and returns its decisions. The dispatcher supplies
    * middleware, registry and executor cache here.
    */
-  readonly execute: (state: OrchestrationRuntimeState) => Promise<ExecutionResult> | ExecutionResult;
+  readonly execute: (state: OrchestrationRuntimeState) =>
+    Promise<ExecutionResult> | ExecutionResult;
   readonly maxContinueAsNew?: number;
 }
 
@@ -63,13 +64,15 @@ export interface EpisodeOutcome {
  * completion for `completeOrchestrationWorkItem`. Lock renewal, the checkpoint
  * call and error handling are the dispatcher's.
  */
-export async function runEpisode(item: EpisodeInput, options: EpisodeOptions): Promise<EpisodeOutcome> {
+export async function runEpisode(item: EpisodeInput,
+  options: EpisodeOptions): Promise<EpisodeOutcome> {
   const original = item.orchestrationRuntimeState;
   const messages = ensureExecutionStartedIsFirst(item.newMessages);
   original.addEvent(newEvent({ type: 'OrchestratorStarted' }, options.now()));
 
   const reconciled = reconcileMessages(original, messages);
-  const ids = { instanceId: item.instanceId, executionId: original.orchestrationInstance?.executionId };
+  const ids = { instanceId: item.instanceId,
+    executionId: original.orchestrationInstance?.executionId };
   if (reconciled.kind === 'discarded') {
     events.batchDiscarded(options.logger, { ...ids, reason: reconciled.reason });
     return {
@@ -78,7 +81,8 @@ export async function runEpisode(item: EpisodeInput, options: EpisodeOptions): P
     };
   }
   for (const s of reconciled.skipped) {
-    events.messageSkipped(options.logger, { ...ids, eventType: s.message.event.type, reason: s.reason });
+    events.messageSkipped(options.logger, { ...ids, eventType: s.message.event.type,
+      reason: s.reason });
   }
 
   const out = emptyMessages();
@@ -95,7 +99,9 @@ export async function runEpisode(item: EpisodeInput, options: EpisodeOptions): P
     const applied = applyAll(result, state, out, options);
     decisions += applied.count;
     interrupted = applied.interrupted;
-    const continued = applied.completion?.status === 'ContinuedAsNew' ? applied.completion : undefined;
+    const continued = applied.completion?.status === 'ContinuedAsNew'
+      ? applied.completion
+      : undefined;
     if (!continued) {
       if (state.events.at(-1)?.type !== 'OrchestratorCompleted') {
         state.addEvent(newEvent({ type: 'OrchestratorCompleted' }, options.now()));
@@ -105,7 +111,8 @@ export async function runEpisode(item: EpisodeInput, options: EpisodeOptions): P
 
     state = nextExecution(state, continued, options);
     if (executions >= maxLoops) {
-      events.continueAsNewLoopCapped(options.logger, { instanceId: item.instanceId, loops: executions });
+      events.continueAsNewLoopCapped(options.logger, { instanceId: item.instanceId,
+        loops: executions });
       addSplitTimer(state, out, options.now());
       state.addEvent(newEvent({ type: 'OrchestratorCompleted' }, options.now()));
       break;

@@ -35,7 +35,10 @@ const MAX_STEPS_WITHOUT_WAIT = 10_000_000;
 
 export interface ExecutorOptions {
   readonly logger?: Logger;
-  /** What `continueAsNew` does with unconsumed events when the call does not say. @default 'carryover' */
+  /**
+   * What `continueAsNew` does with unconsumed events when the call does not say.
+   * @default 'carryover'
+   */
   readonly eventBehaviourForContinueAsNew?: ContinueAsNewEventBehaviour;
 }
 
@@ -81,7 +84,8 @@ function isSessionAborted(err: unknown): boolean {
   return isDurableTaskError(err, ErrorCode.SESSION_ABORTED);
 }
 
-function failureOf(reason: string | undefined, details: FailureDetails | undefined): FailureDetails {
+function failureOf(reason: string | undefined,
+  details: FailureDetails | undefined): FailureDetails {
   return details ?? { errorType: 'Error', errorMessage: reason ?? '', isNonRetriable: false };
 }
 
@@ -138,7 +142,8 @@ export class OrchestrationExecutor implements ExecutionHost {
   // ---- public driving API
 
   /** One full pass: replays `pastEvents`, then processes `newEvents`. */
-  execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): ExecutionResult {
+  execute(pastEvents: readonly HistoryEvent[],
+    newEvents: readonly HistoryEvent[]): ExecutionResult {
     this.#feed(pastEvents, true);
     this.#feed(newEvents, false);
     return this.#result();
@@ -218,7 +223,8 @@ export class OrchestrationExecutor implements ExecutionHost {
       kind: 'createSubOrchestration', id, name, version, instanceId: childId, input, tags,
       fireAndForget,
     });
-    if (!fireAndForget) return { task: this.#open<T>(id, 'subOrchestration', name), instanceId: childId };
+    if (!fireAndForget) return { task: this.#open<T>(id, 'subOrchestration', name),
+      instanceId: childId };
     const task = new Task<T>(this.clock);
     task.complete(childId as T);
     return { task, instanceId: childId };
@@ -312,7 +318,8 @@ export class OrchestrationExecutor implements ExecutionHost {
         return this.#resolve(e, e.taskScheduledId, 'subOrchestration', (o) => o.task.fail(
           new SubOrchestrationFailedError(o.name, e.taskScheduledId,
             failureOf(e.reason, e.failureDetails))));
-      case 'TimerFired': return this.#resolve(e, e.timerId, 'timer', (o) => o.task.complete(undefined));
+      case 'TimerFired': return this.#resolve(e, e.timerId, 'timer',
+        (o) => o.task.complete(undefined));
       case 'EventRaised': return this.#raise(e);
       case 'ExecutionSuspended': return this.#suspend();
       case 'ExecutionResumed': return this.#resume();
@@ -355,7 +362,8 @@ export class OrchestrationExecutor implements ExecutionHost {
     for (let steps = 0; ; steps++) {
       if (steps > MAX_STEPS_WITHOUT_WAIT) {
         this.#finishFunction({ error: new DurableTaskError(ErrorCode.INVALID_STATE,
-          `Orchestrator made ${MAX_STEPS_WITHOUT_WAIT} steps without waiting on a pending task.`) });
+          `Orchestrator made ${MAX_STEPS_WITHOUT_WAIT} steps without waiting on a ` +
+          'pending task.') });
         return;
       }
       let r: IteratorResult<unknown, unknown>;
@@ -407,7 +415,8 @@ export class OrchestrationExecutor implements ExecutionHost {
     const open = this.#openTasks.get(id);
     if (!open || open.kind !== kind) {
       if (!this.#isReplaying && id !== SPLIT_TIMER_ID) {
-        events.resultForUnknownTask(this.#logger, { ...this.#ids(), eventType: e.type, taskId: id });
+        events.resultForUnknownTask(this.#logger, { ...this.#ids(), eventType: e.type,
+          taskId: id });
       }
       return;
     }
@@ -566,6 +575,8 @@ export class OrchestrationExecutor implements ExecutionHost {
 function describeValue(v: unknown): string {
   if (isThenable(v)) return 'a Promise';
   if (v === null) return 'null';
-  if (typeof v === 'object') return `an object that is not a task (${v.constructor?.name ?? 'Object'})`;
+  if (typeof v === 'object') {
+    return `an object that is not a task (${v.constructor?.name ?? 'Object'})`;
+  }
   return `a ${typeof v} (${String(v).slice(0, 40)})`;
 }

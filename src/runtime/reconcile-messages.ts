@@ -34,9 +34,11 @@ export function reconcileMessages(
       throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
         `A ${m.event.type} message in the batch has no instance id.`);
     }
-    if (!state.isValid) return { kind: 'discarded', reason: 'the stored history has no start event' };
+    if (!state.isValid) return { kind: 'discarded',
+      reason: 'the stored history has no start event' };
     if (state.executionStartedEvent && isTerminalOrContinued(state)) {
-      return { kind: 'discarded', reason: `the execution already ended (${state.orchestrationStatus})` };
+      return { kind: 'discarded',
+        reason: `the execution already ended (${state.orchestrationStatus})` };
     }
     const e = m.event;
     if (state.events.length === 1 && e.type !== 'ExecutionStarted') {
@@ -56,7 +58,8 @@ export function reconcileMessages(
     const target = m.orchestrationInstance.executionId;
     const current = state.orchestrationInstance?.executionId;
     if (e.type !== 'ExecutionStarted' && target && current && target !== current) {
-      skipped.push({ message: m, reason: `addressed to execution ${target}, current is ${current}` });
+      skipped.push({ message: m,
+        reason: `addressed to execution ${target}, current is ${current}` });
       continue;
     }
     state.addEvent(e);

@@ -50,7 +50,8 @@ export class RetryPolicy implements RetryOptions {
     }
     const maxInterval = options.maxRetryIntervalMs ?? Infinity;
     if (typeof maxInterval !== 'number' || !(maxInterval > 0)) {
-      throw invalid(`maxRetryIntervalMs must be a positive number of ms, got ${String(maxInterval)}.`);
+      throw invalid('maxRetryIntervalMs must be a positive number of ms, ' +
+        `got ${String(maxInterval)}.`);
     }
     const timeout = options.retryTimeoutMs ?? Infinity;
     if (typeof timeout !== 'number' || !(timeout > 0)) {

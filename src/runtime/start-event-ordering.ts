@@ -10,7 +10,8 @@ const NO_PREVIOUS = Symbol('no previous message');
  * position, unless the previous id was absent. Stops at the first start
  * event. Returns the same array when nothing moves.
  */
-export function ensureExecutionStartedIsFirst(messages: readonly TaskMessage[]): readonly TaskMessage[] {
+export function ensureExecutionStartedIsFirst(
+  messages: readonly TaskMessage[]): readonly TaskMessage[] {
   let previous: string | null | typeof NO_PREVIOUS = NO_PREVIOUS;
   let target = 0;
   for (let i = 0; i < messages.length; i++) {

@@ -35,7 +35,9 @@ export interface CreateOrchestrationInstanceOptions {
   readonly tags?: Tags;
   /** Keep the instance Pending until this time. */
   readonly startAt?: Date;
-  /** Statuses of an existing instance with this id that make the create fail (`INSTANCE_EXISTS`). */
+  /**
+   * Statuses of an existing instance with this id that make the create fail (`INSTANCE_EXISTS`).
+   */
   readonly dedupeStatuses?: readonly OrchestrationStatus[] | null;
   /** An event raised right after the start (delivered after it). */
   readonly initialEvent?: { readonly name: string; readonly data?: unknown };
@@ -171,7 +173,8 @@ export class TaskHubClient {
     options: WaitForOrchestrationOptions = {},
   ): Promise<OrchestrationState | null> {
     validateInstanceId(instanceId);
-    const timeoutMs = validateTimeoutMs(options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS, 'wait timeout');
+    const timeoutMs = validateTimeoutMs(options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
+      'wait timeout');
     const executionId = optionalString(options.executionId, 'executionId');
     return this.#client.waitForOrchestration(instanceId, {
       timeoutMs,
@@ -186,7 +189,8 @@ export class TaskHubClient {
     validateInstanceId(instanceId);
     const text = optionalString(reason, 'reason');
     await this.#client.forceTerminateOrchestration(instanceId,
-      serializePayload(text ?? '', 'termination reason'), { recursive: options.recursive ?? false });
+      serializePayload(text ?? '', 'termination reason'),
+      { recursive: options.recursive ?? false });
   }
 
   async suspend(instanceId: string, reason?: string): Promise<void> {
@@ -229,13 +233,16 @@ export class TaskHubClient {
   }
 
   /** Removes a finished instance; `NOT_COMPLETED` when it still runs. */
-  async purgeInstance(instanceId: string, options: { recursive?: boolean } = {}): Promise<PurgeResult> {
+  async purgeInstance(instanceId: string,
+    options: { recursive?: boolean } = {}): Promise<PurgeResult> {
     validateInstanceId(instanceId);
     return this.#client.purgeInstanceState(instanceId, { recursive: options.recursive ?? false });
   }
 
   async purgeInstances(filter: PurgeInstanceFilter): Promise<PurgeResult> {
-    if (typeof filter !== 'object' || filter === null) throw invalid('purgeInstances needs a filter.');
+    if (typeof filter !== 'object' || filter === null) {
+      throw invalid('purgeInstances needs a filter.');
+    }
     checkDate(filter.createdTimeFrom, 'createdTimeFrom');
     if (filter.createdTimeFrom === undefined) throw invalid('createdTimeFrom is required.');
     if (filter.createdTimeTo != null) checkDate(filter.createdTimeTo, 'createdTimeTo');
@@ -244,8 +251,11 @@ export class TaskHubClient {
     return this.#client.purgeInstances(filter);
   }
 
-  async queryInstances(query: OrchestrationQuery = {}, signal?: AbortSignal): Promise<OrchestrationQueryResult> {
-    if (typeof query !== 'object' || query === null) throw invalid('queryInstances needs a query object.');
+  async queryInstances(query: OrchestrationQuery = {},
+    signal?: AbortSignal): Promise<OrchestrationQueryResult> {
+    if (typeof query !== 'object' || query === null) {
+      throw invalid('queryInstances needs a query object.');
+    }
     if (query.runtimeStatus !== undefined) checkStatuses(query.runtimeStatus);
     checkDate(query.createdTimeFrom, 'createdTimeFrom');
     checkDate(query.createdTimeTo, 'createdTimeTo');

@@ -26,7 +26,9 @@ export function waitingSince(newEvents: readonly HistoryEvent[], fallback: numbe
 /** Failure details of work given up because its type was never registered. */
 export function unknownTypeFailure(kind: 'orchestration' | 'activity', name: string,
   version: string, waitedMs: number): FailureDetails {
-  const code = kind === 'orchestration' ? ErrorCode.UNKNOWN_ORCHESTRATION : ErrorCode.UNKNOWN_ACTIVITY;
+  const code = kind === 'orchestration'
+    ? ErrorCode.UNKNOWN_ORCHESTRATION
+    : ErrorCode.UNKNOWN_ACTIVITY;
   const err = new DurableTaskError(code,
     `No ${kind} named '${name}'${version ? ` (version '${version}')` : ''} was registered on any ` +
     `worker that received it; gave up after ${Math.round(waitedMs / 1000)} s of retries.`,

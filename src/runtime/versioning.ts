@@ -10,7 +10,10 @@ export interface VersioningOptions {
    * instances whose version is not newer; `none`: no check.
    */
   readonly match: 'none' | 'strict' | 'currentOrOlder';
-  /** `fail`: the instance fails (non-retriable); `reject`: the work item is abandoned for another worker. */
+  /**
+   * `fail`: the instance fails (non-retriable); `reject`: the work item is abandoned for another
+   * worker.
+   */
   readonly onMismatch: 'fail' | 'reject';
 }
 

@@ -143,7 +143,9 @@ export class WorkItemDispatcher<T> {
           holding = false;
           this.#slots.release();
         }
-        if (delay > 0 && !signal.aborted) await this.#o.clock.sleep(delay, signal).catch(() => undefined);
+        if (delay > 0 && !signal.aborted) {
+          await this.#o.clock.sleep(delay, signal).catch(() => undefined);
+        }
       } catch (err) {
         if (holding) this.#slots.release();
         if (signal.aborted) break;
@@ -166,7 +168,8 @@ export class WorkItemDispatcher<T> {
       await this.#o.process(item, this.#forcer.signal);
       if (this.#countdown > 0 && --this.#countdown === 0) this.#backoffMs = 0;
     } catch (err) {
-      events.processingFailed(this.#o.logger, { kind: this.#o.name, workItem: this.#o.describe(item),
+      events.processingFailed(this.#o.logger, { kind: this.#o.name,
+        workItem: this.#o.describe(item),
         err });
       let d = 0;
       try {

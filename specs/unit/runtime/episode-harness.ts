@@ -98,7 +98,8 @@ export class EpisodeHarness {
     const state = new OrchestrationRuntimeState(history,
       this.states.get(instanceId)?.customStatus ?? undefined);
     const used: OrchestrationExecutor[] = [];
-    const outcome = await runEpisode({ instanceId, newMessages: batch, orchestrationRuntimeState: state }, {
+    const outcome = await runEpisode({ instanceId, newMessages: batch,
+      orchestrationRuntimeState: state }, {
       now: () => this.now,
       logger: silentLogger(),
       newExecutionId: () => `e${this.#ids++}`,
@@ -133,7 +134,8 @@ export class EpisodeHarness {
     return s.orchestrationInstance?.executionId;
   }
 
-  #execute(instanceId: string, s: OrchestrationRuntimeState, used: OrchestrationExecutor[]): ExecutionResult {
+  #execute(instanceId: string, s: OrchestrationRuntimeState,
+    used: OrchestrationExecutor[]): ExecutionResult {
     const cached = this.#cache.get(instanceId);
     if (cached && cached.processedEventCount === s.pastEvents.length &&
       s.pastEvents.length > 0 && used.length === 0) {

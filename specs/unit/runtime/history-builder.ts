@@ -16,7 +16,10 @@ export function started(name: string, input?: unknown, opts: {
 } = {}): HistoryEvent {
   return newEvent({
     type: 'ExecutionStarted',
-    orchestrationInstance: { instanceId: opts.instanceId ?? 'inst', executionId: opts.executionId ?? 'exec' },
+    orchestrationInstance: {
+      instanceId: opts.instanceId ?? 'inst',
+      executionId: opts.executionId ?? 'exec',
+    },
     name, version: '', input: input === undefined ? undefined : JSON.stringify(input),
     tags: opts.tags,
   }, T0);
@@ -33,7 +36,8 @@ export function completed(id: number, result?: unknown): HistoryEvent {
 
 export function failed(id: number, message: string, nonRetriable = false): HistoryEvent {
   return newEvent({ type: 'TaskFailed', taskScheduledId: id, reason: message,
-    failureDetails: { errorType: 'Error', errorMessage: message, isNonRetriable: nonRetriable } }, T0);
+    failureDetails: { errorType: 'Error', errorMessage: message, isNonRetriable: nonRetriable } },
+      T0);
 }
 
 export function timerCreated(id: number, fireAt = new Date(T0).toISOString()): HistoryEvent {

@@ -58,9 +58,11 @@ describe('reconcileMessages', () => {
   });
 
   it('should skip a duplicate start and messages for another execution', () => {
-    const state = new OrchestrationRuntimeState([os(), started('X', undefined, { executionId: 'X' })]);
+    const state = new OrchestrationRuntimeState([os(), started('X', undefined,
+      { executionId: 'X' })]);
     state.addEvent(os());
-    const r = reconcileMessages(state, [startMsg('X'), msg(raised('old'), 'OLD'), msg(raised('ok'))]);
+    const r = reconcileMessages(state, [startMsg('X'), msg(raised('old'), 'OLD'),
+      msg(raised('ok'))]);
     assert.equal(r.kind, 'applied');
     assert.equal(r.kind === 'applied' && r.skipped.length, 2);
     assert.deepEqual(state.newEvents.map((e) => e.type), ['OrchestratorStarted', 'EventRaised']);
@@ -75,18 +77,22 @@ describe('reconcileMessages', () => {
 });
 
 describe('applyDecision', () => {
-  const parentStart = started('Parent', 1, { instanceId: 'p', executionId: 'pe', tags: { t: 'v' } });
+  const parentStart = started('Parent', 1, { instanceId: 'p', executionId: 'pe',
+    tags: { t: 'v' } });
 
   it('[83] should turn timers into TimerCreated events and due TimerFired messages', () => {
     const state = new OrchestrationRuntimeState([os(), parentStart]);
     const out = emptyMessages();
     const fireAt = new Date(T0 + 1000).toISOString();
     for (const id of [1, 2, 3]) {
-      applyDecision({ kind: 'createTimer', id, fireAt }, state, out, { now: T0, newExecutionId: () => 'n' });
+      applyDecision({ kind: 'createTimer', id, fireAt }, state, out, { now: T0,
+        newExecutionId: () => 'n' });
     }
     assert.deepEqual(state.newEvents.map((e) => e.eventId), [1, 2, 3]);
-    assert.deepEqual(out.timerMessages.map((m) => m.event.type === 'TimerFired' && m.event.timerId), [1, 2, 3]);
-    assert.ok(out.timerMessages.every((m) => m.event.type === 'TimerFired' && m.event.fireAt === fireAt));
+    assert.deepEqual(out.timerMessages.map((m) => m.event.type === 'TimerFired'
+      && m.event.timerId), [1, 2, 3]);
+    assert.ok(out.timerMessages.every((m) => m.event.type === 'TimerFired'
+      && m.event.fireAt === fireAt));
     assert.ok(out.timerMessages.every((m) => m.orchestrationInstance.executionId === 'pe'));
   });
 
@@ -94,10 +100,12 @@ describe('applyDecision', () => {
     const state = new OrchestrationRuntimeState([os(), parentStart]);
     const out = emptyMessages();
     const ctx = { now: T0, newExecutionId: () => 'child-exec' };
-    applyDecision({ kind: 'scheduleTask', id: 0, name: 'A', version: '', input: '1' }, state, out, ctx);
+    applyDecision({ kind: 'scheduleTask', id: 0, name: 'A', version: '', input: '1' }, state, out,
+      ctx);
     applyDecision({ kind: 'createSubOrchestration', id: 1, name: 'C', version: '', instanceId: 'c',
       input: '2', tags: { t: 'child' }, fireAndForget: false }, state, out, ctx);
-    applyDecision({ kind: 'sendEvent', id: 2, instanceId: 'other', name: 'E', input: '3' }, state, out, ctx);
+    applyDecision({ kind: 'sendEvent', id: 2, instanceId: 'other', name: 'E', input: '3' }, state,
+      out, ctx);
     assert.deepEqual(state.newEvents.map((e) => `${e.type}#${e.eventId}`),
       ['TaskScheduled#0', 'SubOrchestrationInstanceCreated#1', 'EventSent#2']);
     const activity = out.activityMessages[0];
@@ -107,9 +115,11 @@ describe('applyDecision', () => {
     const [child, event] = out.orchestratorMessages;
     assert.equal(child?.event.type, 'ExecutionStarted');
     if (child?.event.type === 'ExecutionStarted') {
-      assert.deepEqual(child.event.orchestrationInstance, { instanceId: 'c', executionId: 'child-exec' });
+      assert.deepEqual(child.event.orchestrationInstance, { instanceId: 'c',
+        executionId: 'child-exec' });
       assert.equal(child.event.parentInstance?.taskScheduleId, 1);
-      assert.deepEqual(child.event.parentInstance?.orchestrationInstance, { instanceId: 'p', executionId: 'pe' });
+      assert.deepEqual(child.event.parentInstance?.orchestrationInstance, { instanceId: 'p',
+        executionId: 'pe' });
       assert.deepEqual(child.event.tags, { t: 'child' });
     }
     assert.deepEqual(event?.orchestrationInstance, { instanceId: 'other' });
@@ -138,7 +148,8 @@ describe('applyDecision', () => {
 
 describe('runEpisode', () => {
   it('[17] should split a 200-way fan-out at 80 messages and still sum to 19900', async () => {
-    const h = new EpisodeHarness({ orchestrators: { F: fanOut }, activities: { Index: (i: number) => i },
+    const h = new EpisodeHarness({ orchestrators: { F: fanOut },
+      activities: { Index: (i: number) => i },
       maxMessages: 80 });
     const id = h.start('F', 200);
     await h.run();
@@ -155,13 +166,15 @@ describe('runEpisode', () => {
     const orch: Orchestrator<number, unknown> = function* (ctx, n) {
       const a: number = yield ctx.callActivity('Index', n);
       yield ctx.createTimer(1000);
-      const both: number[] = yield ctx.whenAll([ctx.callActivity('Index', 1), ctx.callActivity('Index', 2)]);
+      const both: number[] = yield ctx.whenAll([ctx.callActivity('Index', 1),
+        ctx.callActivity('Index', 2)]);
       const e: unknown = yield ctx.waitForExternalEvent('go');
       return [a, both, e, ctx.newGuid()];
     };
     const results: unknown[][] = [];
     for (const cacheExecutors of [false, true]) {
-      const h = new EpisodeHarness({ orchestrators: { O: orch }, activities: { Index: (i: number) => i },
+      const h = new EpisodeHarness({ orchestrators: { O: orch },
+        activities: { Index: (i: number) => i },
         cacheExecutors });
       const id = h.start('O', 5, 'same');
       h.raise(id, 'go', 'yes');
@@ -256,7 +269,8 @@ describe('runEpisode', () => {
       try {
         yield ctx.callSubOrchestration('Child', 'bad');
       } catch (e) {
-        const inner = (e as { failureDetails: { errorMessage: string } }).failureDetails.errorMessage;
+        const details = (e as { failureDetails: { errorMessage: string } }).failureDetails;
+        const inner = details.errorMessage;
         return `${ok} / ${inner}`;
       }
     };

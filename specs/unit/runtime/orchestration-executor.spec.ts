@@ -83,7 +83,8 @@ describe('OrchestrationExecutor', () => {
       flags.push(seen);
       return seen;
     };
-    const past = [os(), started('R'), timerCreated(0), oc(), os(), timerFired(0), timerCreated(1), oc()];
+    const past = [os(), started('R'), timerCreated(0), oc(), os(), timerFired(0), timerCreated(1),
+      oc()];
     const r = run(fn, past, [os(), timerFired(1)]);
     assert.deepEqual(JSON.parse(r.completion?.result ?? 'null'), [true, true, false]);
   });
@@ -131,7 +132,8 @@ describe('OrchestrationExecutor', () => {
     ] as const;
     for (const [kind, recorded, wording] of cases) {
       it(`[15] should fail the instance when a ${kind} was scheduled only live`, () => {
-        const past = [os(), started('N'), scheduled(0, 'First'), oc(), os(), completed(0), recorded, oc()];
+        const past = [os(), started('N'), scheduled(0, 'First'), oc(), os(), completed(0),
+          recorded, oc()];
         const r = run(liveOnly(kind), past, [os(), completed(1)]);
         assert.equal(r.completion?.status, 'Failed');
         const d = r.completion?.failureDetails;
@@ -229,7 +231,8 @@ describe('OrchestrationExecutor', () => {
       assert.equal(caught.taskScheduledId, 0);
     });
 
-    it('should fail the instance on an uncaught activity failure, keeping the inner failure', () => {
+    it('should fail the instance on an uncaught activity failure, keeping the inner failure',
+      () => {
       const past = [os(), started('Hello', 'W'), scheduled(0, 'SayHello'), oc()];
       const r = run(hello, past, [os(), failed(0, 'Kah-BOOOOM!!!')]);
       const d = r.completion?.failureDetails;
@@ -337,9 +340,11 @@ describe('OrchestrationExecutor', () => {
 
     it('should return whenAll results in task order, not arrival order', () => {
       const fn: Orchestrator = function* (ctx) {
-        return yield ctx.whenAll([ctx.callActivity('A'), ctx.callActivity('B'), ctx.callActivity('C')]);
+        return yield ctx.whenAll([ctx.callActivity('A'), ctx.callActivity('B'),
+          ctx.callActivity('C')]);
       };
-      const past = [os(), started('C'), scheduled(0, 'A'), scheduled(1, 'B'), scheduled(2, 'C'), oc()];
+      const past = [os(), started('C'), scheduled(0, 'A'), scheduled(1, 'B'), scheduled(2, 'C'),
+        oc()];
       const r = run(fn, past, [os(), completed(2, 'c'), completed(0, 'a'), completed(1, 'b')]);
       assert.equal(r.completion?.result, '["a","b","c"]');
     });
@@ -353,8 +358,10 @@ describe('OrchestrationExecutor', () => {
           return (e as TaskFailedError).failureDetails.errorMessage;
         }
       };
-      const past = [os(), started('C'), scheduled(0, 'A'), scheduled(1, 'B'), scheduled(2, 'C'), oc()];
-      const mid = run(fn, past, [os(), completed(0, 'a'), failed(1, 'B broke'), failed(2, 'C broke')]);
+      const past = [os(), started('C'), scheduled(0, 'A'), scheduled(1, 'B'), scheduled(2, 'C'),
+        oc()];
+      const mid = run(fn, past,
+        [os(), completed(0, 'a'), failed(1, 'B broke'), failed(2, 'C broke')]);
       assert.equal(mid.completion?.result, '"B broke"');
       const later = run(fn, past, [os(), failed(1, 'B broke')]);
       assert.equal(later.completion, undefined, 'open tasks keep it running');
@@ -407,7 +414,8 @@ describe('OrchestrationExecutor', () => {
         yield ctx.callActivity('A');
         yield ctx.callSubOrchestration('Child');
       };
-      const past = [os(), started('P', undefined, { instanceId: 'order-7' }), scheduled(0, 'A'), oc()];
+      const past = [os(), started('P', undefined, { instanceId: 'order-7' }), scheduled(0, 'A'),
+        oc()];
       const r = run(fn, past, [os(), completed(0)]);
       const a = r.actions[0];
       assert.equal(a?.kind === 'createSubOrchestration' && a.instanceId, 'order-7:0001');
@@ -437,7 +445,8 @@ describe('OrchestrationExecutor', () => {
       run(fn, [os(), started('G'), timerCreated(0), oc()], [os(), timerFired(0)]);
       assert.deepEqual(seen[0], seen[1]);
       assert.notEqual(seen[0]?.[0], seen[0]?.[1]);
-      assert.match(seen[0]?.[0] ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.match(seen[0]?.[0] ?? '',
+        /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     });
   });
 
@@ -505,12 +514,13 @@ describe('OrchestrationExecutor', () => {
       assert.deepEqual(r.completion?.carryoverEvents?.map((e) => e.input), ['"b"', '"c"']);
     });
 
-    it('should deliver later events to the finishing execution with preserveUnprocessedEvents false', () => {
+    it('should deliver later events to the finishing execution when not preserving them', () => {
       const fn: Orchestrator = function* (ctx) {
         yield ctx.waitForExternalEvent('MyEvent');
         ctx.continueAsNew(1, { preserveUnprocessedEvents: false });
       };
-      const r = run(fn, [os(), started('C'), oc()], [os(), raised('MyEvent', 'a'), raised('MyEvent', 'b')]);
+      const r = run(fn, [os(), started('C'), oc()], [os(), raised('MyEvent', 'a'),
+        raised('MyEvent', 'b')]);
       assert.deepEqual(r.completion?.carryoverEvents, []);
     });
 

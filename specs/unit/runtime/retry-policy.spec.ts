@@ -42,7 +42,8 @@ describe('RetryPolicy', () => {
     const timers = (h.histories.get(id) ?? []).filter((e) => e.type === 'TimerCreated');
     assert.equal(timers.length, N);
     const last = timers.at(-1);
-    assert.equal(last?.type === 'TimerCreated' && Date.parse(last.fireAt), Date.parse(last?.timestamp ?? ''));
+    assert.equal(last?.type === 'TimerCreated' && Date.parse(last.fireAt),
+      Date.parse(last?.timestamp ?? ''));
     assert.ok(h.now - t0 >= (N - 1) * 1000);
     assert.ok(h.now - t0 < N * 1000);
   });

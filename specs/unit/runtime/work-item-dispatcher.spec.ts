@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino, type Logger } from 'pino';
 import { DurableTaskError } from '../../../src/core/errors.ts';
-import { WorkItemDispatcher, type WorkItemDispatcherOptions } from '../../../src/runtime/work-item-dispatcher.ts';
+import {
+  WorkItemDispatcher,
+  type WorkItemDispatcherOptions,
+} from '../../../src/runtime/work-item-dispatcher.ts';
 import { SimClock } from '../../support/sim-clock.ts';
 
 interface Captured {
@@ -53,7 +56,8 @@ function idle(clock: SimClock) {
 }
 
 describe('WorkItemDispatcher', () => {
-  it('[82] should keep fetching after invalid-operation, timeout and cancellation errors', async () => {
+  it('[82] should keep fetching after invalid-operation, timeout and cancellation errors',
+    async () => {
     const clock = new SimClock();
     const { logger } = capture();
     const errors = [new Error('invalid operation'), new DurableTaskError('TIMEOUT', 'timeout'),
@@ -74,7 +78,8 @@ describe('WorkItemDispatcher', () => {
     assert.ok(calls >= 5);
   });
 
-  it('[82] should log a loop failure and back off 10 s when the fetch-delay hook throws', async () => {
+  it('[82] should log a loop failure and back off 10 s when the fetch-delay hook throws',
+    async () => {
     const clock = new SimClock();
     const { logger, lines } = capture();
     let calls = 0;
@@ -91,7 +96,8 @@ describe('WorkItemDispatcher', () => {
       },
     }));
     d.start();
-    await until(() => lines.some((l) => l['event'] === 'runtime.dispatcher_loop_failed'), 'loop failure');
+    await until(() => lines.some((l) => l['event'] === 'runtime.dispatcher_loop_failed'),
+      'loop failure');
     await settle();
     assert.equal(calls, 1, 'no fetch during the back-off');
     clock.advance(9_999);
