@@ -42,7 +42,8 @@ describe('nats backend', () => {
       await a.service.createIfNotExists();
       const b = await openBackend(server.url, backends, { hub: a.hub, partitions: 3 });
       await assert.rejects(b.service.createIfNotExists(),
-        (e) => isDurableTaskError(e, 'HUB_CONFIG_MISMATCH') && /partitions/.test((e as Error).message));
+        (e) => isDurableTaskError(e, 'HUB_CONFIG_MISMATCH') &&
+          /partitions/.test((e as Error).message));
     });
 
   it('should fail client calls on a hub that does not exist with INVALID_HUB_STATE', async () => {
@@ -73,7 +74,8 @@ describe('nats backend', () => {
     await b.service.releaseOrchestrationWorkItem(wi);
     const again = await b.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
     assert.ok(again);
-    assert.deepEqual(again.newMessages.map((m) => m.event.type), ['ExecutionStarted', 'EventRaised']);
+    assert.deepEqual(again.newMessages.map((m) => m.event.type),
+      ['ExecutionStarted', 'EventRaised']);
     await assert.rejects(b.service.completeOrchestrationWorkItem(wi, {} as never),
       (e) => isDurableTaskError(e, 'LOCK_LOST'));
 

@@ -9,7 +9,8 @@ let seq = 0;
 
 function msg(event: NewEvent, executionId?: string): BatchCandidate {
   seq++;
-  const instance = executionId === undefined ? { instanceId: 'i' } : { instanceId: 'i', executionId };
+  const instance = executionId === undefined
+    ? { instanceId: 'i' } : { instanceId: 'i', executionId };
   return { seq, message: taskMessage(newEvent(event), instance), bytes: 100 };
 }
 

@@ -3,7 +3,9 @@ import { newEvent, type HistoryEvent, type NewEvent } from '../../src/core/histo
 import { buildOrchestrationState } from '../../src/core/runtime-state.ts';
 import { taskMessage, type TaskMessage } from '../../src/core/task-message.ts';
 import type { OrchestrationWorkItem } from '../../src/core/work-item.ts';
-import { createNatsBackend, type NatsBackend, type NatsBackendOptions } from '../../src/nats/index.ts';
+import {
+  createNatsBackend, type NatsBackend, type NatsBackendOptions,
+} from '../../src/nats/index.ts';
 import { uniqueHubName } from '../support/nats-server.ts';
 
 /** Lease of test hubs: short, so takeovers happen within a few seconds. */

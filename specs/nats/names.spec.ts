@@ -21,9 +21,11 @@ describe('nats names', () => {
 
   it('should reject empty and over-long ids with INVALID_INSTANCE_ID', () => {
     for (const id of ['', 'x'.repeat(257), 'x'.repeat(10_000)]) {
-      assert.throws(() => encodeInstanceId(id), (e) => isDurableTaskError(e, 'INVALID_INSTANCE_ID'));
+      assert.throws(() => encodeInstanceId(id),
+        (e) => isDurableTaskError(e, 'INVALID_INSTANCE_ID'));
     }
-    assert.throws(() => decodeInstanceId('a.b'), (e) => isDurableTaskError(e, 'INVALID_INSTANCE_ID'));
+    assert.throws(() => decodeInstanceId('a.b'),
+      (e) => isDurableTaskError(e, 'INVALID_INSTANCE_ID'));
   });
 
   it('should hash with FNV-1a 32-bit over UTF-8 bytes', () => {
@@ -60,7 +62,8 @@ describe('nats names', () => {
     assert.equal(n.startMessageId(token, 'e1'), `${token}:e1:start`);
     assert.equal(n.outboxMessageId(token, 'e1', 'act', 7), `${token}:e1:act:7`);
     assert.equal(n.resultMessageId(token, 'e1', 7), `${token}:e1:result:7`);
-    assert.throws(() => new HubNames('bad.hub', 4), (e) => isDurableTaskError(e, 'INVALID_HUB_NAME'));
+    assert.throws(() => new HubNames('bad.hub', 4),
+      (e) => isDurableTaskError(e, 'INVALID_HUB_NAME'));
     assert.throws(() => new HubNames('h', 0), (e) => isDurableTaskError(e, 'INVALID_ARGUMENT'));
   });
 

@@ -52,7 +52,9 @@ export const DEFAULT_STORE_DIR = join(REPO_ROOT, '.data', 'nats');
  * clients, and returns a handle that stops it by PID. Used by the command line,
  * the demo, the benchmarks and the specs; the library never starts a server.
  */
-export async function startNatsServer(options: EmbeddedServerOptions = {}): Promise<EmbeddedServer> {
+export async function startNatsServer(
+  options: EmbeddedServerOptions = {},
+): Promise<EmbeddedServer> {
   const binary = options.binary ?? findServerBinary();
   const configFile = resolve(options.configFile ?? DEFAULT_CONFIG_FILE);
   assertReadable(configFile);

@@ -149,7 +149,8 @@ export class CommitLog {
         if (isCasFailure(err)) {
           throw new DurableTaskError(ErrorCode.SESSION_ABORTED,
             `Checkpoint of instance '${body.instanceId}' lost the revision check ` +
-            `(loaded revision ${expectedRevision}): another holder committed first.`, { cause: err });
+            `(loaded revision ${expectedRevision}): another holder committed first.`,
+            { cause: err });
         }
         lastErr = err;
       }

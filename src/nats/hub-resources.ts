@@ -50,7 +50,9 @@ export class HubResources {
     let nc = options.connection;
     const owns = nc === undefined;
     try {
-      nc ??= await connect({ servers: options.servers, name: `durabletask-${options.hub}` });
+      // noAsyncTraces: the client would otherwise build an Error per request (a hot-path cost).
+      nc ??= await connect({ servers: options.servers, name: `durabletask-${options.hub}`,
+        noAsyncTraces: true });
       const jsm = await jetstreamManager(nc);
       const js = jetstream(nc);
       const kvm = new Kvm(js);

@@ -54,7 +54,7 @@ export class InstanceStore {
       revision: entry.revision };
   }
 
-  /** Create-if-absent; resolves with the revision, rejects with wrong-last-sequence when present. */
+  /** Create-if-absent: resolves with the revision; rejects (wrong last sequence) when present. */
   create(token: string, record: InstanceRecord): Promise<number> {
     return this.kv.create(this.names.instanceKey(token), encodeJson(record));
   }
@@ -98,6 +98,13 @@ export class InstanceStore {
   /** Writes a per-execution record unless a newer one of that execution is stored. */
   async writeExecution(token: string, record: InstanceRecord): Promise<void> {
     const key = this.names.executionKey(token, record.orchestrationInstance.executionId);
+    // Usually the first record of the execution: try create before reading.
+    try {
+      await this.kv.create(key, encodeJson(record));
+      return;
+    } catch (err) {
+      if (!isWrongLastSequence(err)) throw err;
+    }
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const stored = await this.readKey(key);
       if (stored && !mayReplaceRecord(stored.record, record)) return;

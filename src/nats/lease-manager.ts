@@ -185,7 +185,8 @@ export class LeaseManager {
     const lease = this.leases[p] as PartitionLease;
     if (!alreadyLost && lease.state !== 'lost') return;
     partitionLost(this.log, p, reason);
-    await this.host.partitionLost(p).catch((err) => backgroundError(this.log, 'stop partition', err));
+    await this.host.partitionLost(p)
+      .catch((err) => backgroundError(this.log, 'stop partition', err));
     lease.send({ type: 'lease.reset' });
   }
 
@@ -245,6 +246,8 @@ export class LeaseManager {
     return orch.num_ack_pending > 0 || relay.num_ack_pending > 0 ? options.leaseMs : 0;
   }
 
+  // TODO: an instance sticks to its partition's owner; a worker that lacks an orchestration's
+  // registration keeps abandoning it even when another worker has it (field report F16).
   private handBack(count: number): void {
     const owned = this.leases.map((_l, p) => p).filter((p) => this.leases[p]?.state === 'owned');
     owned.sort((a, b) => this.host.lockedCount(a) - this.host.lockedCount(b));

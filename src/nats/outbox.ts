@@ -73,7 +73,8 @@ function orchestratorMessageId(names: HubNames, source: OutboxSource, m: TaskMes
   if (e.type === 'ExecutionStarted') {
     return names.startMessageId(targetToken, e.orchestrationInstance.executionId);
   }
-  if (e.type === 'SubOrchestrationInstanceCompleted' || e.type === 'SubOrchestrationInstanceFailed') {
+  if (e.type === 'SubOrchestrationInstanceCompleted' ||
+    e.type === 'SubOrchestrationInstanceFailed') {
     return names.outboxMessageId(source.token, source.executionId, 'done', e.taskScheduledId);
   }
   return names.outboxMessageId(source.token, source.executionId, 'msg',

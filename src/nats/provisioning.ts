@@ -87,7 +87,9 @@ async function ensureBucket(res: HubResources, bucket: string, ttlMs?: number): 
 export async function ensureHub(res: HubResources): Promise<void> {
   const { names: n, options: o } = res;
   const dupWindow = nanos(o.duplicateWindowMs);
-  const common = { storage: StorageType.File, num_replicas: o.replicas, duplicate_window: dupWindow };
+  const common = {
+    storage: StorageType.File, num_replicas: o.replicas, duplicate_window: dupWindow,
+  };
 
   await Promise.all([
     ensureStream(res, { name: n.orchStream, subjects: [n.orchSubjects],

@@ -86,6 +86,7 @@ export class TimerIndex {
     this.due.delete(t.key);
     try {
       await this.res.js.publish(t.entry.subject, encodeJson(t.entry.msg), { msgID: t.entry.id });
+      // TODO: each fired timer leaves a delete marker in the timer bucket; nothing compacts them.
       await this.res.timers.delete(t.key);
       timerFired(this.log, this.partition, t.key, now - t.at);
     } catch (err) {
