@@ -23,15 +23,17 @@ export class ActivityLocks {
     private readonly log: Logger,
   ) {}
 
-  get heldCount(): number {
-    return this.store.lockedActivities.size;
+  heldBy(owner: object): number {
+    let n = 0;
+    for (const entry of this.store.lockedActivities) if (entry.lock?.token.owner === owner) n++;
+    return n;
   }
 
   /** Leases the oldest deliverable activity message; null when none. */
-  tryLock(now: number): ActivityWorkItem | null {
+  tryLock(now: number, owner: object): ActivityWorkItem | null {
     for (const entry of this.store.activities.values()) {
       if (entry.lock || entry.notBefore > now) continue;
-      return this.lock(entry, now);
+      return this.lock(entry, now, owner);
     }
     return null;
   }
@@ -53,10 +55,11 @@ export class ActivityLocks {
     return next;
   }
 
-  private lock(entry: ActivityEntry, now: number): ActivityWorkItem {
+  private lock(entry: ActivityEntry, now: number, owner: object): ActivityWorkItem {
     entry.deliveryCount++;
     const token: ActivityLockToken = {
       kind: 'activity',
+      owner,
       seq: entry.seq,
       generation: this.store.nextGeneration(),
       lock: this.table.open(`activity work item ${entry.id}`),
@@ -74,9 +77,10 @@ export class ActivityLocks {
     };
   }
 
-  tokenOf(item: ActivityWorkItem): ActivityLockToken {
+  tokenOf(item: ActivityWorkItem, owner: object): ActivityLockToken {
     const token = (item as { lockToken?: unknown } | null)?.lockToken;
-    if (typeof token !== 'object' || token === null || !this.issued.has(token)) {
+    if (typeof token !== 'object' || token === null || !this.issued.has(token) ||
+      (token as ActivityLockToken).owner !== owner) {
       throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
         'The activity work item was not issued by this backend.');
     }
@@ -84,8 +88,8 @@ export class ActivityLocks {
   }
 
   /** Proves the caller still holds the lease for `call`; LOCK_LOST otherwise. */
-  fence(item: ActivityWorkItem, call: WorkItemCall, now: number): ActivityEntry {
-    const token = this.tokenOf(item);
+  fence(item: ActivityWorkItem, call: WorkItemCall, now: number, owner: object): ActivityEntry {
+    const token = this.tokenOf(item, owner);
     token.lock.check(call);
     const entry = this.store.activities.get(token.seq);
     if (!entry?.lock || entry.lock.token !== token) {
@@ -103,8 +107,8 @@ export class ActivityLocks {
     return entry;
   }
 
-  renew(item: ActivityWorkItem, now: number): ActivityWorkItem {
-    const entry = this.fence(item, 'renew', now);
+  renew(item: ActivityWorkItem, now: number, owner: object): ActivityWorkItem {
+    const entry = this.fence(item, 'renew', now, owner);
     const lock = entry.lock!;
     lock.until = now + this.opts.activityLockMs;
     lock.token.lock.apply('renew');
@@ -112,8 +116,8 @@ export class ActivityLocks {
     return item;
   }
 
-  abandon(item: ActivityWorkItem, now: number): void {
-    const entry = this.fence(item, 'abandon', now);
+  abandon(item: ActivityWorkItem, now: number, owner: object): void {
+    const entry = this.fence(item, 'abandon', now, owner);
     entry.lock!.token.lock.apply('abandon');
     entry.abandonCount++;
     entry.notBefore = now + abandonDelayMs(entry.abandonCount, this.opts.abandonBackoffMs,
@@ -126,8 +130,8 @@ export class ActivityLocks {
    * True when this work item already completed (a repeated call is ignored);
    * otherwise checks the response so a bad one changes nothing.
    */
-  isRepeat(item: ActivityWorkItem): boolean {
-    const token = this.tokenOf(item);
+  isRepeat(item: ActivityWorkItem, owner: object): boolean {
+    const token = this.tokenOf(item, owner);
     if (token.lock.state !== 'completed') return false;
     activityCompletionIgnored(this.log, {
       id: item.id, instanceId: item.taskMessage.orchestrationInstance.instanceId,
@@ -170,8 +174,10 @@ export class ActivityLocks {
     }
   }
 
-  loseAll(): void {
-    for (const entry of [...this.store.lockedActivities]) this.store.loseActivityLock(entry);
+  loseAll(owner: object): void {
+    for (const entry of [...this.store.lockedActivities]) {
+      if (entry.lock?.token.owner === owner) this.store.loseActivityLock(entry);
+    }
   }
 
   private lapse(entry: ActivityEntry): void {

@@ -1,7 +1,10 @@
 import type { Backend } from '../core/backend.ts';
+import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import { MemoryOrchestrationClient } from './memory-client.ts';
 import { MemoryEngine } from './memory-engine.ts';
+import { MemoryHub } from './memory-hub.ts';
 import {
+  joinHubOptions,
   resolveMemoryOptions,
   type MemoryBackendOptions,
   type MemoryFaults,
@@ -13,35 +16,57 @@ export interface MemoryBackend extends Backend {
   readonly kind: 'memory';
   /** The fault hooks in use; tests may change them while the backend runs. */
   readonly faults: MemoryFaults;
-  /** Current state of the task-hub machine. */
+  /** Current state of this backend's task-hub machine. */
   readonly hubState: string;
   /** Counts of live internal state, for tests and diagnostics. */
   stats(): MemoryBackendStats;
 }
 
 export interface MemoryBackendStats {
+  /** Hub-wide (shared with backends created with `shareStoreWith`). */
   readonly instances: number;
   readonly heldOrchestrationLocks: number;
   readonly heldActivityLocks: number;
   readonly pendingTimers: number;
   readonly pendingActivities: number;
-  /** Lock calls waiting for work. */
+  /** Lock calls of this backend waiting for work. */
   readonly lockWaiters: number;
-  /** Instances some client wait listens on. */
+  /** Instances some client wait listens on (hub-wide). */
   readonly watchedInstances: number;
+}
+
+const HUB = Symbol('memoryHub');
+
+function hubOf(backend: unknown): MemoryHub {
+  const hub = (backend as { [HUB]?: unknown } | null | undefined)?.[HUB];
+  if (!(hub instanceof MemoryHub)) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      "Memory backend option 'shareStoreWith' must be a backend made by createMemoryBackend.");
+  }
+  return hub;
 }
 
 /**
  * Creates the in-process reference backend: the whole worker and client
  * contract in one process, with real lock expiry, timers and scheduled starts
- * on the given clock. Nothing is shared between two backends.
+ * on the given clock. Backends share nothing unless one is created with
+ * `shareStoreWith` another (a second worker process on the same hub).
  */
 export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryBackend {
-  const engine = new MemoryEngine(resolveMemoryOptions(options));
+  const resolved = resolveMemoryOptions(options);
+  let hub: MemoryHub;
+  let opts = resolved;
+  if (options.shareStoreWith !== undefined) {
+    hub = hubOf(options.shareStoreWith);
+    opts = joinHubOptions(options, resolved, hub.opts);
+  } else {
+    hub = new MemoryHub(resolved);
+  }
+  const engine = new MemoryEngine(hub, opts);
   const service = new MemoryOrchestrationService(engine);
   const client = new MemoryOrchestrationClient(engine);
   let closing: Promise<void> | undefined;
-  return {
+  const backend: MemoryBackend = {
     kind: 'memory',
     service,
     client,
@@ -50,7 +75,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
       return engine.lifecycle.state;
     },
     stats() {
-      const store = engine.store;
+      const store = hub.store;
       return {
         instances: store.instances.size,
         heldOrchestrationLocks: store.lockedInstances.size,
@@ -58,7 +83,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
         pendingTimers: store.timers.length,
         pendingActivities: store.activities.size,
         lockWaiters: engine.orchestrationWaiters.size + engine.activityWaiters.size,
-        watchedInstances: engine.watch.watchedInstances,
+        watchedInstances: hub.watch.watchedInstances,
       };
     },
     close() {
@@ -66,4 +91,6 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
       return closing;
     },
   };
+  Object.defineProperty(backend, HUB, { value: hub, enumerable: false });
+  return backend;
 }

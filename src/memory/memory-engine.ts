@@ -1,109 +1,133 @@
 import type { Logger } from 'pino';
 import { HubLifecycle } from '../../actors/task-hub-lifecycle.ts';
 import type { DeprovisionInput, ProvisionInput, StopInput } from '../../actors/task-hub.machine.ts';
-import { WorkItemLockTable } from '../../actors/work-item-lock.ts';
 import type { ActivityWorkItem, OrchestrationWorkItem } from '../core/work-item.ts';
 import { hubStateChanged, hubStopTimedOut } from '../logging/memory-events.ts';
 import type { Clock } from '../util/clock.ts';
-import { ActivityLocks } from './activity-locks.ts';
+import type { ActivityLocks } from './activity-locks.ts';
 import { DueTimer } from './due-timer.ts';
+import type { HubNode, MemoryHub } from './memory-hub.ts';
 import type { MemoryFaults, ResolvedMemoryOptions } from './memory-options.ts';
-import { MemoryStore } from './memory-store.ts';
-import { OrchestrationLocks } from './orchestration-locks.ts';
-import { StatusWatch } from './status-watch.ts';
+import type { MemoryStore } from './memory-store.ts';
+import type { OrchestrationLocks } from './orchestration-locks.ts';
+import type { StatusWatch } from './status-watch.ts';
 import { WaitList } from './waiters.ts';
 
 /**
- * The shared core of one in-memory backend: the store, the lock managers,
- * the waiters and the task-hub lifecycle. The service and the client are thin
- * facades over it. After every change they call `tick()`, which fires due
- * timers, lets lapsed locks go, hands work to waiting lock calls and arms one
- * clock sleep for the next due time: everything is event-driven.
+ * One backend's view of an in-memory hub, like one process connected to a
+ * server: its own task-hub lifecycle, waiting lock calls, wake-up timer and
+ * fault hooks, over the hub state it shares with other backends. The service
+ * and the client are thin facades over it. After every change they call
+ * `tick()`: due timers fire, lapsed locks go, waiting lock calls get work and
+ * one clock sleep is armed for the next due time. Nothing polls.
  */
-export class MemoryEngine {
-  readonly clock: Clock;
+export class MemoryEngine implements HubNode {
   readonly log: Logger;
-  readonly store: MemoryStore;
-  readonly orchestrations: OrchestrationLocks;
-  readonly activities: ActivityLocks;
   readonly orchestrationWaiters: WaitList<OrchestrationWorkItem>;
   readonly activityWaiters: WaitList<ActivityWorkItem>;
-  readonly watch = new StatusWatch();
   readonly lifecycle: HubLifecycle;
   readonly faults: MemoryFaults;
   private readonly due: DueTimer;
-  /** Client waits to end (with null) when the hub stops. */
+  /** Client waits to end (with null) when this backend's hub view stops. */
   private readonly stopListeners = new Set<() => void>();
   private readonly drainListeners = new Set<() => void>();
 
-  constructor(readonly opts: ResolvedMemoryOptions) {
-    this.clock = opts.clock;
+  constructor(readonly hub: MemoryHub, readonly opts: ResolvedMemoryOptions) {
     this.log = opts.logger.child({ hub: opts.hub, backend: 'memory' });
     this.faults = opts.faults;
-    this.store = new MemoryStore(this.log, (id) => this.watch.notify(id));
-    const table = new WorkItemLockTable();
-    this.orchestrations = new OrchestrationLocks(this.store, opts, table, this.log);
-    this.activities = new ActivityLocks(this.store, opts, table, this.log);
-    this.orchestrationWaiters = new WaitList(this.clock);
-    this.activityWaiters = new WaitList(this.clock);
-    this.due = new DueTimer(this.clock, () => this.processDue(),
+    this.orchestrationWaiters = new WaitList(hub.clock);
+    this.activityWaiters = new WaitList(hub.clock);
+    this.due = new DueTimer(hub.clock, () => hub.processDue(),
       (err) => this.log.error({ event: 'memory.due.failed', err }, 'processing due work failed'));
     this.lifecycle = new HubLifecycle({
       hub: opts.hub,
       steps: {
         provision: async (input) => this.provision(input),
-        startWork: async () => this.due.enable(),
+        startWork: async () => {
+          this.due.enable();
+          this.hub.tick();
+        },
         stopWork: (input, signal) => this.stopWork(input, signal),
         deprovision: async (input) => this.deprovision(input),
       },
       onStateChange: (state, previous) => hubStateChanged(this.log, { state, previous }),
     });
+    hub.attach(this);
   }
 
-  /**
-   * Fires due timers, lets lapsed locks go and serves waiting lock calls.
-   * Returns the next time something becomes due (Infinity: nothing).
-   */
+  get clock(): Clock {
+    return this.hub.clock;
+  }
+
+  get store(): MemoryStore {
+    return this.hub.store;
+  }
+
+  get orchestrations(): OrchestrationLocks {
+    return this.hub.orchestrations;
+  }
+
+  get activities(): ActivityLocks {
+    return this.hub.activities;
+  }
+
+  get watch(): StatusWatch {
+    return this.hub.watch;
+  }
+
+  /** Fires due timers, lets lapsed locks go and serves waiting lock calls (all backends). */
   processDue(): number {
-    const now = this.clock.now();
-    this.store.fireDueTimers(now);
-    this.orchestrations.expireDue(now);
-    this.activities.expireDue(now);
-    if (this.lifecycle.isRunning) {
-      this.orchestrationWaiters.serve(() => this.orchestrations.tryLock(now));
-      this.activityWaiters.serve(() => this.activities.tryLock(now));
-    }
+    return this.hub.processDue();
+  }
+
+  /** `processDue` plus arming the wake-ups of every backend on the hub. */
+  tick(): void {
+    this.hub.tick();
+  }
+
+  // ---- HubNode
+
+  get isRunning(): boolean {
+    return this.lifecycle.isRunning;
+  }
+
+  get waitsForOrchestrations(): boolean {
+    return this.orchestrationWaiters.size > 0;
+  }
+
+  get waitsForActivities(): boolean {
+    return this.activityWaiters.size > 0;
+  }
+
+  serve(now: number): void {
+    this.orchestrationWaiters.serve(() => this.hub.orchestrations.tryLock(now, this));
+    this.activityWaiters.serve(() => this.hub.activities.tryLock(now, this));
+  }
+
+  afterPass(): void {
     if (this.drainListeners.size > 0 && this.heldLocks === 0) {
       for (const fn of [...this.drainListeners]) fn();
     }
-    let next = Math.min(
-      this.store.timers[0]?.due ?? Infinity,
-      this.orchestrations.nextDeadline(),
-      this.activities.nextDeadline(),
-    );
-    if (this.orchestrationWaiters.size > 0) {
-      next = Math.min(next, this.orchestrations.nextReadyAt(now));
-    }
-    if (this.activityWaiters.size > 0) next = Math.min(next, this.activities.nextReadyAt(now));
-    return next;
   }
 
-  /** Processes what is due and arms the wake-up for what comes next. */
-  tick(): void {
-    this.due.arm(this.processDue());
+  arm(at: number): void {
+    this.due.arm(at);
   }
 
+  // ----
+
+  /** Locks held by work items this backend handed out. */
   get heldLocks(): number {
-    return this.orchestrations.heldCount + this.activities.heldCount;
+    return this.hub.orchestrations.heldBy(this) + this.hub.activities.heldBy(this);
   }
 
-  /** Registers a callback that runs (once) when the hub stops; returns its remover. */
+  /** Registers a callback that runs (once) when this backend's hub view stops. */
   onStop(fn: () => void): () => void {
     this.stopListeners.add(fn);
     return () => this.stopListeners.delete(fn);
   }
 
-  /** Stops the hub (forced) if it runs and ends the actor. Idempotent. */
+  /** Stops (forced) if running, ends the actor and leaves the hub. Idempotent. */
   async close(): Promise<void> {
     const state = this.lifecycle.state;
     if (state === 'running' || state === 'starting' || state === 'stopping') {
@@ -112,14 +136,15 @@ export class MemoryEngine {
     this.endWaits();
     this.due.disable();
     this.lifecycle.close();
+    this.hub.detach(this);
   }
 
   private provision(input: ProvisionInput): void {
-    if (input.mode === 'create') this.store.clear(input.recreateInstanceStore);
+    if (input.mode === 'create') this.hub.store.clear(input.recreateInstanceStore);
   }
 
   private deprovision(input: DeprovisionInput): void {
-    this.store.clear(input.deleteInstanceStore);
+    this.hub.store.clear(input.deleteInstanceStore);
   }
 
   private endWaits(): void {
@@ -131,9 +156,10 @@ export class MemoryEngine {
 
   /**
    * Ends pending lock calls and client waits at once; a graceful stop then
-   * waits (at most `drainTimeoutMs`) for held locks to be released. Locks
-   * still held afterwards, or at once when forced, are taken away: their
-   * batches become deliverable again and late calls by holders get LOCK_LOST.
+   * waits (at most `drainTimeoutMs`) for this backend's held locks to be
+   * released. Locks it still holds afterwards, or at once when forced, are
+   * taken away: their batches become deliverable again (to other backends
+   * too) and late calls by their holders get LOCK_LOST.
    */
   private async stopWork(input: StopInput, signal: AbortSignal): Promise<void> {
     this.endWaits();
@@ -146,9 +172,10 @@ export class MemoryEngine {
       }
     }
     if (signal.aborted) return; // a forced stop took over
-    this.orchestrations.loseAll();
-    this.activities.loseAll();
+    this.hub.orchestrations.loseAll(this);
+    this.hub.activities.loseAll(this);
     this.due.disable();
+    this.hub.tick();
   }
 
   private waitDrained(timeoutMs: number, signal: AbortSignal): Promise<boolean> {

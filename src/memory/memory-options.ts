@@ -11,6 +11,7 @@ import type { TaskMessage } from '../core/task-message.ts';
 import { validateHubName } from '../core/validation.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import type { MemoryBackend } from './memory-backend.ts';
 
 /**
  * Fault hooks for tests. The backend keeps its own copy (`backend.faults`),
@@ -38,6 +39,14 @@ export interface MemoryFaults {
 }
 
 export interface MemoryBackendOptions {
+  /**
+   * Another memory backend whose hub state this one shares, as two processes
+   * share one server: a second worker gets its own lifecycle, waits and
+   * locks over the same instances and queues. The hub-level options (`hub`,
+   * `clock`, lock lengths, batch size, dedupe rule, abandon back-off) come
+   * from that backend; giving a different value fails with HUB_CONFIG_MISMATCH.
+   */
+  readonly shareStoreWith?: MemoryBackend;
   /** Task hub name (letters, digits, `_`, `-`, 1 to 32). Default `default`. */
   readonly hub?: string;
   /** Time source for locks, timers, scheduled starts and waits. Default: the system clock. */
@@ -168,4 +177,34 @@ export function abandonDelayMs(n: number, baseMs: number, maxMs: number): number
   if (n <= 1 || baseMs === 0) return 0;
   const exp = Math.min(n - 2, 30);
   return Math.min(maxMs, baseMs * 2 ** exp);
+}
+
+/** Options that describe the shared hub state; the rest belong to each backend. */
+const HUB_LEVEL = [
+  'hub', 'clock', 'orchestrationLockMs', 'activityLockMs', 'maxBatchMessages', 'dedupeRule',
+  'abandonBackoffMs', 'maxAbandonBackoffMs',
+] as const;
+
+/**
+ * Options of a backend joining an existing hub: the hub's own values for the
+ * hub-level options (a different explicit value is HUB_CONFIG_MISMATCH), this
+ * backend's values for the rest.
+ */
+export function joinHubOptions(
+  given: MemoryBackendOptions,
+  mine: ResolvedMemoryOptions,
+  hub: ResolvedMemoryOptions,
+): ResolvedMemoryOptions {
+  for (const key of HUB_LEVEL) {
+    const value = given[key];
+    if (value !== undefined && value !== hub[key]) {
+      throw new DurableTaskError(ErrorCode.HUB_CONFIG_MISMATCH,
+        `Memory backend option '${key}' must match the hub it shares ` +
+        `(${key === 'clock' ? 'another clock' : JSON.stringify(value)} given, hub has ` +
+        `${key === 'clock' ? 'its own' : JSON.stringify(hub[key])}).`);
+    }
+  }
+  const joined: Record<string, unknown> = { ...mine };
+  for (const key of HUB_LEVEL) joined[key] = hub[key];
+  return joined as unknown as ResolvedMemoryOptions;
 }

@@ -99,7 +99,7 @@ export class MemoryOrchestrationService implements OrchestrationService {
     this.e.lifecycle.assertRunning('lock an orchestration work item');
     this.e.processDue();
     if (signal?.aborted) return null;
-    const item = this.e.orchestrations.tryLock(this.e.clock.now());
+    const item = this.e.orchestrations.tryLock(this.e.clock.now(), this.e);
     if (item || receiveTimeoutMs === 0) return item;
     const waiting = this.e.orchestrationWaiters.wait(receiveTimeoutMs, signal);
     this.e.tick();
@@ -109,7 +109,7 @@ export class MemoryOrchestrationService implements OrchestrationService {
   async renewOrchestrationWorkItemLock(item: OrchestrationWorkItem): Promise<void> {
     this.e.processDue();
     this.injectCounted('failOrchestrationRenewals', item.instanceId);
-    this.e.orchestrations.renew(item, this.e.clock.now());
+    this.e.orchestrations.renew(item, this.e.clock.now(), this.e);
     this.e.tick();
   }
 
@@ -118,7 +118,7 @@ export class MemoryOrchestrationService implements OrchestrationService {
     completion: OrchestrationCompletion,
   ): Promise<void> {
     this.e.processDue();
-    let fenced = this.e.orchestrations.fence(item, 'complete', this.e.clock.now());
+    let fenced = this.e.orchestrations.fence(item, 'complete', this.e.clock.now(), this.e);
     const plan = planCheckpoint(fenced.rec, fenced.lock, item, completion);
     this.injectCounted('failCheckpoints', item.instanceId);
     const hook = this.e.faults.beforeCheckpoint;
@@ -126,7 +126,7 @@ export class MemoryOrchestrationService implements OrchestrationService {
       await this.runHook('beforeCheckpoint', item.instanceId, () => hook(item, completion));
       // The hook may have stalled: prove ownership again at the commit point.
       this.e.processDue();
-      fenced = this.e.orchestrations.fence(item, 'complete', this.e.clock.now());
+      fenced = this.e.orchestrations.fence(item, 'complete', this.e.clock.now(), this.e);
     }
     const { rec, lock } = fenced;
     const consumed = lock.seqs.size;
@@ -151,13 +151,13 @@ export class MemoryOrchestrationService implements OrchestrationService {
 
   async abandonOrchestrationWorkItem(item: OrchestrationWorkItem): Promise<void> {
     this.e.processDue();
-    this.e.orchestrations.abandon(item, this.e.clock.now());
+    this.e.orchestrations.abandon(item, this.e.clock.now(), this.e);
     this.e.tick();
   }
 
   async releaseOrchestrationWorkItem(item: OrchestrationWorkItem): Promise<void> {
     this.e.processDue();
-    this.e.orchestrations.release(item);
+    this.e.orchestrations.release(item, this.e);
     this.e.tick();
   }
 
@@ -171,7 +171,7 @@ export class MemoryOrchestrationService implements OrchestrationService {
     this.e.lifecycle.assertRunning('lock an activity work item');
     this.e.processDue();
     if (signal?.aborted) return null;
-    const item = this.e.activities.tryLock(this.e.clock.now());
+    const item = this.e.activities.tryLock(this.e.clock.now(), this.e);
     if (item || receiveTimeoutMs === 0) return item;
     const waiting = this.e.activityWaiters.wait(receiveTimeoutMs, signal);
     this.e.tick();
@@ -181,7 +181,7 @@ export class MemoryOrchestrationService implements OrchestrationService {
   async renewActivityWorkItemLock(item: ActivityWorkItem): Promise<ActivityWorkItem> {
     this.e.processDue();
     this.injectCounted('failActivityRenewals', item.taskMessage?.orchestrationInstance.instanceId);
-    const renewed = this.e.activities.renew(item, this.e.clock.now());
+    const renewed = this.e.activities.renew(item, this.e.clock.now(), this.e);
     this.e.tick();
     return renewed;
   }
@@ -191,8 +191,8 @@ export class MemoryOrchestrationService implements OrchestrationService {
     responseMessage: TaskMessage,
   ): Promise<void> {
     this.e.processDue();
-    if (this.e.activities.isRepeat(item)) return;
-    let entry = this.e.activities.fence(item, 'complete', this.e.clock.now());
+    if (this.e.activities.isRepeat(item, this.e)) return;
+    let entry = this.e.activities.fence(item, 'complete', this.e.clock.now(), this.e);
     checkActivityResponse(item, responseMessage);
     const owner = item.taskMessage.orchestrationInstance.instanceId;
     this.injectCounted('failActivityCompletions', owner);
@@ -200,7 +200,7 @@ export class MemoryOrchestrationService implements OrchestrationService {
     if (hook) {
       await this.runHook('beforeActivityCompletion', owner, () => hook(item, responseMessage));
       this.e.processDue();
-      entry = this.e.activities.fence(item, 'complete', this.e.clock.now());
+      entry = this.e.activities.fence(item, 'complete', this.e.clock.now(), this.e);
     }
     this.e.activities.complete(entry, responseMessage);
     this.e.tick();
@@ -208,7 +208,7 @@ export class MemoryOrchestrationService implements OrchestrationService {
 
   async abandonActivityWorkItem(item: ActivityWorkItem): Promise<void> {
     this.e.processDue();
-    this.e.activities.abandon(item, this.e.clock.now());
+    this.e.activities.abandon(item, this.e.clock.now(), this.e);
     this.e.tick();
   }
 

@@ -21,6 +21,8 @@ export interface ExecutionRecord {
 
 export interface OrchestrationLockToken {
   readonly kind: 'orchestration';
+  /** The backend (process view) that handed the work item out. */
+  readonly owner: object;
   readonly instanceId: string;
   readonly generation: number;
   readonly lock: WorkItemLock;
@@ -62,6 +64,7 @@ export interface TimerEntry {
 
 export interface ActivityLockToken {
   readonly kind: 'activity';
+  readonly owner: object;
   readonly seq: number;
   readonly generation: number;
   readonly lock: WorkItemLock;

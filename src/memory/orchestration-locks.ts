@@ -34,15 +34,18 @@ export class OrchestrationLocks {
     private readonly log: Logger,
   ) {}
 
-  get heldCount(): number {
-    return this.store.lockedInstances.size;
+  /** Locks held by work items that `owner` handed out. */
+  heldBy(owner: object): number {
+    let n = 0;
+    for (const rec of this.store.lockedInstances) if (rec.lock?.token.owner === owner) n++;
+    return n;
   }
 
   /**
    * Locks the ready instance whose oldest pending message is oldest; null when
    * none is ready. Also reports the earliest time a waiting one gets ready.
    */
-  tryLock(now: number): OrchestrationWorkItem | null {
+  tryLock(now: number, owner: object): OrchestrationWorkItem | null {
     let best: InstanceRecord | undefined;
     let bestSeq = Infinity;
     for (const rec of this.store.candidates) {
@@ -55,7 +58,7 @@ export class OrchestrationLocks {
         bestSeq = head;
       }
     }
-    return best ? this.lock(best, now) : null;
+    return best ? this.lock(best, now, owner) : null;
   }
 
   /** Earliest future time an unlocked candidate becomes ready (Infinity: none). */
@@ -77,11 +80,12 @@ export class OrchestrationLocks {
     return next;
   }
 
-  private lock(rec: InstanceRecord, now: number): OrchestrationWorkItem {
+  private lock(rec: InstanceRecord, now: number, owner: object): OrchestrationWorkItem {
     const batch = rec.queue.slice(0, this.opts.maxBatchMessages);
     const exec = rec.current;
     const token: OrchestrationLockToken = {
       kind: 'orchestration',
+      owner,
       instanceId: rec.instanceId,
       generation: this.store.nextGeneration(),
       lock: this.table.open(`the work item of instance '${rec.instanceId}'`),
@@ -114,9 +118,10 @@ export class OrchestrationLocks {
   }
 
   /** The token of a work item this backend issued; INVALID_ARGUMENT otherwise. */
-  tokenOf(item: OrchestrationWorkItem): OrchestrationLockToken {
+  tokenOf(item: OrchestrationWorkItem, owner: object): OrchestrationLockToken {
     const token = (item as { lockToken?: unknown } | null)?.lockToken;
-    if (typeof token !== 'object' || token === null || !this.issued.has(token)) {
+    if (typeof token !== 'object' || token === null || !this.issued.has(token) ||
+      (token as OrchestrationLockToken).owner !== owner) {
       throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
         'The orchestration work item was not issued by this backend.');
     }
@@ -127,9 +132,9 @@ export class OrchestrationLocks {
    * Proves that the caller still holds the lock for `call`; throws LOCK_LOST
    * when the machine rejects the call, or when the lock lapsed or was taken.
    */
-  fence(item: OrchestrationWorkItem, call: WorkItemCall, now: number):
+  fence(item: OrchestrationWorkItem, call: WorkItemCall, now: number, owner: object):
   { rec: InstanceRecord; lock: OrchestrationLock } {
-    const token = this.tokenOf(item);
+    const token = this.tokenOf(item, owner);
     token.lock.check(call);
     const rec = this.store.instances.get(token.instanceId);
     const lock = rec?.lock;
@@ -148,16 +153,16 @@ export class OrchestrationLocks {
     return { rec, lock };
   }
 
-  renew(item: OrchestrationWorkItem, now: number): void {
-    const { lock } = this.fence(item, 'renew', now);
+  renew(item: OrchestrationWorkItem, now: number, owner: object): void {
+    const { lock } = this.fence(item, 'renew', now, owner);
     lock.until = now + this.opts.orchestrationLockMs;
     lock.token.lock.apply('renew');
     item.lockedUntil = new Date(lock.until);
   }
 
   /** Returns the batch (it never left the queue's head) with a growing delay on repeats. */
-  abandon(item: OrchestrationWorkItem, now: number): void {
-    const { rec, lock } = this.fence(item, 'abandon', now);
+  abandon(item: OrchestrationWorkItem, now: number, owner: object): void {
+    const { rec, lock } = this.fence(item, 'abandon', now, owner);
     lock.token.lock.apply('abandon');
     if (rec.abandonHeadSeq === lock.headSeq) rec.abandonCount++;
     else {
@@ -177,8 +182,8 @@ export class OrchestrationLocks {
    * Ends the holder's use of the work item. A batch neither completed nor
    * abandoned goes back as it was. Idempotent; a lost lock is a no-op.
    */
-  release(item: OrchestrationWorkItem): void {
-    const token = this.tokenOf(item);
+  release(item: OrchestrationWorkItem, owner: object): void {
+    const token = this.tokenOf(item, owner);
     token.lock.apply('release');
     const rec = this.store.instances.get(token.instanceId);
     if (rec?.lock?.token === token) this.unlock(rec);
@@ -196,9 +201,11 @@ export class OrchestrationLocks {
     }
   }
 
-  /** Takes every lock away (forced stop, re-create). */
-  loseAll(): void {
-    for (const rec of [...this.store.lockedInstances]) this.store.loseOrchestrationLock(rec);
+  /** Takes away every lock that `owner` handed out (its hub view stopped). */
+  loseAll(owner: object): void {
+    for (const rec of [...this.store.lockedInstances]) {
+      if (rec.lock?.token.owner === owner) this.store.loseOrchestrationLock(rec);
+    }
   }
 
   private lapse(rec: InstanceRecord): void {
