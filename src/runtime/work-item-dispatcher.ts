@@ -7,6 +7,8 @@ import { Slots } from './slots.ts';
 const SLOT_WAIT_MS = 5_000;
 /** Back-off after an unexpected error in a loop. */
 const LOOP_FAILURE_DELAY_MS = 10_000;
+/** Longest wait for aborted in-flight items after a forced stop. */
+const FORCED_DRAIN_MS = 5_000;
 /** Successes needed to clear a process-error back-off. */
 const BACKOFF_COUNTDOWN = 5;
 
@@ -81,7 +83,9 @@ export class WorkItemDispatcher<T> {
 
   async #drain(timeoutMs: number, forced: boolean): Promise<void> {
     this.#stopper.abort();
-    const deadline = this.#o.clock.now() + timeoutMs;
+    // A forced stop has aborted in-flight work: wait only briefly for it to wind down.
+    const waitMs = forced ? Math.min(timeoutMs, FORCED_DRAIN_MS) : timeoutMs;
+    const deadline = this.#o.clock.now() + waitMs;
     await this.#settleWithin(this.#loops, deadline);
     const drained = await this.#settleWithin([...this.#inFlight], deadline);
     if (!drained) {
