@@ -50,6 +50,10 @@ export class OrchestrationLocks {
     let bestSeq = Infinity;
     for (const rec of this.store.candidates) {
       if (rec.lock) continue;
+      // Pruning only drops messages, so a head that is not older than the best
+      // one found so far cannot win: skip the work for it.
+      const first = rec.queue[0];
+      if (first !== undefined && first.seq >= bestSeq) continue;
       this.store.prune(rec);
       if (readyAt(rec, now) !== 0) continue;
       const head = rec.queue[0]!.seq;
