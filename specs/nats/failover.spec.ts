@@ -86,6 +86,33 @@ describe('nats partitions and relay', () => {
       await b.service.releaseOrchestrationWorkItem(next);
     });
 
+  it('should load the whole current execution after a takeover, back to its first commit',
+    async () => {
+      const a = await startedBackend(server.url, backends, { partitions: 1 });
+      const owner = await create(a, 'long');
+      let expected = 0;
+      for (let i = 0; i < 3; i++) {
+        const wi = await a.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+        assert.ok(wi);
+        assert.equal(wi.orchestrationRuntimeState.events.length, expected);
+        await checkpoint(a, wi, { events: [{ type: 'GenericEvent', data: `"${i}"` }] });
+        expected = wi.orchestrationRuntimeState.events.length;
+        await a.service.releaseOrchestrationWorkItem(wi);
+        await a.client.sendOrchestrationMessage(taskMessage(
+          newEvent({ type: 'EventRaised', name: `e${i}` }), owner));
+      }
+      await a.service.stop();
+      const b = await startedBackend(server.url, backends, { hub: a.hub, partitions: 1 });
+      const wi = await b.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+      assert.ok(wi);
+      assert.equal(wi.orchestrationRuntimeState.events.length, expected);
+      assert.deepEqual(wi.orchestrationRuntimeState.events
+        .filter((e) => e.type === 'GenericEvent').map((e) => e.type === 'GenericEvent' && e.data),
+      ['"0"', '"1"', '"2"']);
+      assert.deepEqual(wi.newMessages.map((m) => m.event.type), ['EventRaised']);
+      await b.service.releaseOrchestrationWorkItem(wi);
+    });
+
   it('should balance partitions over the live workers', async () => {
     const a = await startedBackend(server.url, backends, { partitions: 4 });
     await eventually('first worker owns all', () => a.ownedPartitions().length === 4);

@@ -34,6 +34,9 @@ export interface OrchestrationLockToken {
   /** Commit-log revision the work item was loaded at (the CAS of its checkpoint). */
   readonly revision: number;
   readonly newExecution: boolean;
+  /** Execution loaded at lock time and the sequence of its first commit (null: none). */
+  readonly executionId: string | null;
+  readonly execStart: number | null;
   /** Set when the checkpoint lost the revision check: abandon without back-off. */
   aborted: boolean;
   /** The work item's own lock deadline (real time); renew extends it. */
@@ -268,6 +271,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       slot, epoch: runtime.epoch,
       lock: this.lockTable.open(`the work item of '${slot.instanceId}'`),
       batch: plan.batch, revision: entry.revision, newExecution: plan.newExecution, aborted: false,
+      executionId: entry.executionId, execStart: entry.execStart,
       expiresAt: Date.now() + lockMs,
     };
     slot.lockedBy = token;
@@ -416,7 +420,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     }
 
     const entry = this.cache.get(slot.token);
-    const built = await this.buildCommit(item, token, completion, entry);
+    const built = await this.buildCommit(item, token, completion);
     const attemptId = `c${nuid.next()}`;
     let resolveSent!: (ok: boolean) => void;
     runtime.localSends.set(attemptId, new Promise<boolean>((r) => { resolveSent = r; }));
@@ -468,7 +472,6 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     item: OrchestrationWorkItem,
     token: OrchestrationLockToken,
     completion: OrchestrationCompletion,
-    entry: CachedInstance | undefined,
   ): Promise<{ body: CommitBody }> {
     const current = completion.newRuntimeState;
     const started = current.executionStartedEvent;
@@ -480,8 +483,9 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     const old = item.orchestrationRuntimeState;
     const oldExec = old.orchestrationInstance?.executionId;
     const continued = old !== current && oldExec !== undefined && oldExec !== executionId;
-    const first = continued || token.newExecution || entry?.execStart == null ||
-      entry.executionId !== executionId;
+    // From the lock token, not the cache: the cache entry may be evicted meanwhile.
+    const first = continued || token.newExecution || token.execStart === null ||
+      token.executionId !== executionId;
     const payloads = this.res.payloads;
     const slot = token.slot;
     const outbox = buildOutbox(this.res.names, {
@@ -496,7 +500,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       v: 1,
       instanceId: item.instanceId,
       executionId,
-      ...(first ? {} : { execStart: entry?.execStart as number }),
+      ...(first ? {} : { execStart: token.execStart as number }),
       events,
       state,
       ...(continued ? { prev: {
@@ -513,6 +517,10 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
   private afterCommit(slot: InstanceSlot, entry: CachedInstance | undefined, body: CommitBody,
     seq: number, completion: OrchestrationCompletion): void {
     const first = body.execStart === undefined;
+    if (!entry && !first) {
+      // The history is not cached (evicted): the next lock reloads it from the log.
+      return;
+    }
     const next: CachedInstance = entry ?? {
       partition: slot.partition.partition, revision: 0, executionId: null, execStart: null,
       events: [], customStatus: undefined, status: null, applied: new Set(), record: undefined,
