@@ -181,6 +181,8 @@ export class MemoryStore {
   /** Why a message that is not the current execution's start cannot be delivered, if so. */
   private dropReason(rec: InstanceRecord, message: TaskMessage): DiscardReason | undefined {
     const exec = rec.current;
+    // TODO: rewind is not offered (contract 3.13, optional), so an ExecutionRewound for a
+    // Failed instance is discarded like any message to a finished instance.
     if (!isLiveStatus(exec.state.orchestrationStatus)) return 'instance-finished';
     if (message.event.type === 'ExecutionStarted') return 'duplicate-start';
     const target = message.orchestrationInstance.executionId;

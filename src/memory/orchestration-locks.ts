@@ -116,6 +116,7 @@ export class OrchestrationLocks {
       newMessages: batch.map((q) => q.message),
       orchestrationRuntimeState: runtimeState,
       lockedUntil,
+      // TODO: no backend sessions (contract 2.13, optional): one episode per lock.
       isExtendedSession: false,
       lockToken: token,
     };
@@ -173,6 +174,8 @@ export class OrchestrationLocks {
       rec.abandonHeadSeq = lock.headSeq;
       rec.abandonCount = 1;
     }
+    // TODO: no dead-letter rule yet: a batch abandoned forever keeps coming back, at most
+    // maxAbandonBackoffMs apart (the runtime bounds retries of missing registrations).
     const delayMs = abandonDelayMs(rec.abandonCount, this.opts.abandonBackoffMs,
       this.opts.maxAbandonBackoffMs);
     rec.notBefore = now + delayMs;
