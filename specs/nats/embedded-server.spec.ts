@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -42,7 +43,8 @@ describe('embedded nats-server', () => {
   it('should fail with SERVER_UNAVAILABLE naming the install command when the binary is missing',
     async () => {
       await assert.rejects(
-        startNatsServer({ binary: '/nonexistent/nats-server', storeDir: server.storeDir + '-x' }),
+        startNatsServer({ binary: '/nonexistent/nats-server',
+          storeDir: join(server.storeDir, 'unused') }),
         (e) => isDurableTaskError(e, 'SERVER_UNAVAILABLE') &&
           /apt-get install -y nats-server/.test((e as Error).message));
     });

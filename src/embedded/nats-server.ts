@@ -56,6 +56,10 @@ export async function startNatsServer(
   options: EmbeddedServerOptions = {},
 ): Promise<EmbeddedServer> {
   const binary = options.binary ?? findServerBinary();
+  if (!isExecutable(binary)) {
+    throw new DurableTaskError(ErrorCode.SERVER_UNAVAILABLE,
+      `'${binary}' is not an executable nats-server binary. ${INSTALL_HINT}`);
+  }
   const configFile = resolve(options.configFile ?? DEFAULT_CONFIG_FILE);
   assertReadable(configFile);
   const storeDir = resolve(options.storeDir ?? DEFAULT_STORE_DIR);
