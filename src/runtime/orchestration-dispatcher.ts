@@ -173,7 +173,12 @@ export class OrchestrationDispatcher {
     await this.#o.service.abandonOrchestrationWorkItem(item).catch(() => undefined);
   }
 
-  /** Caches the last execution's executor when it is still running and in step with history. */
+  /**
+   * Caches the last execution's executor when it is still running and in step with history.
+   * TODO: this is executor caching only; the lock is released after each episode (no session
+   * that waits for more messages, contract.md §2.13), so a backend may route the next work
+   * item of the instance to another worker, which then replays.
+   */
   #keep(item: OrchestrationWorkItem, outcome: EpisodeOutcome, used: readonly UsedExecutor[]): void {
     const last = used.at(-1);
     const state = outcome.completion.newRuntimeState;

@@ -490,7 +490,11 @@ export class OrchestrationExecutor implements ExecutionHost {
     this.#halt('Terminated', reason, undefined);
   }
 
-  /** Ends the execution now: drops unrecorded decisions and runs no more user code. */
+  /**
+   * Ends the execution now: drops unrecorded decisions and runs no more user code.
+   * TODO: the generator is dropped, not `return()`ed, so its `finally` blocks do not run on
+   * terminate; running them could schedule work after the end.
+   */
   #halt(status: 'Terminated' | 'Failed', result: string | undefined,
     failureDetails: FailureDetails | undefined): void {
     this.#halted = true;

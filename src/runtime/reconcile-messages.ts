@@ -44,6 +44,7 @@ export function reconcileMessages(
     if (state.events.length === 1 && e.type !== 'ExecutionStarted') {
       return { kind: 'discarded', reason: `a new instance received ${e.type} before its start` };
     }
+    // TODO: rewind (contract.md §3.13) is not implemented; a rewind request is skipped.
     if (e.type === 'ExecutionRewound') {
       if (messages.length > 1) {
         return { kind: 'discarded', reason: 'a rewind request came with other messages' };

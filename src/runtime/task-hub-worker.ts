@@ -58,6 +58,9 @@ export interface TaskHubWorkerOptions {
 
 type Snapshot = SnapshotFrom<typeof workerMachine>;
 
+// TODO: design.md §3 sketches the worker as an actor system (one actor per live instance);
+// here the lifecycle is a machine and the dispatchers are plain objects it starts and stops.
+
 /**
  * Hosts orchestrations and activities on a task hub: registers them, then
  * runs one orchestration and one activity dispatcher against the backend's
