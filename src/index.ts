@@ -61,3 +61,46 @@ export { validateInstanceId, validateHubName, MAX_INSTANCE_ID_LENGTH } from './c
 // ---- utilities
 export type { Clock } from './util/clock.ts';
 export { systemClock } from './util/clock.ts';
+
+// ---- runtime: authoring orchestrations and activities, worker and client
+export type {
+  OrchestrationContext,
+  OrchestrationLogger,
+  Orchestrator,
+  OrchestratorGenerator,
+  CallActivityOptions,
+  CallSubOrchestrationOptions,
+  StartSubOrchestrationOptions,
+  WaitForExternalEventOptions,
+  ContinueAsNewOptions,
+  Activity,
+  ActivityContext,
+  RetryOptions,
+  TaskHubWorkerOptions,
+  TaskHubClientOptions,
+  CreateOrchestrationInstanceOptions,
+  WaitForOrchestrationOptions,
+  OrchestrationMiddleware,
+  OrchestrationMiddlewareContext,
+  ActivityMiddleware,
+  ActivityMiddlewareContext,
+  VersioningOptions,
+} from './runtime/index.ts';
+export {
+  Task,
+  TimerTask,
+  isTask,
+  RetryPolicy,
+  ExternalEventTimeoutError,
+  TimerCancelledError,
+  TaskHubWorker,
+  TaskHubClient,
+  OrchestrationExecutor,
+  VersionMismatchError,
+} from './runtime/index.ts';
+
+// ---- backends
+export { createMemoryBackend } from './memory/index.ts';
+export type { MemoryBackend, MemoryBackendOptions } from './memory/index.ts';
+export { createNatsBackend } from './nats/index.ts';
+export type { NatsBackend, NatsBackendOptions } from './nats/index.ts';
