@@ -72,11 +72,16 @@ export const directoryStats: Orchestrator<string, FileStats> = function* (ctx, r
   const parts: FileStats[] = yield ctx.whenAll(
     groups.map((group) => ctx.callActivity<FileStats>('MeasureFiles', group)),
   );
-  return parts.reduce<FileStats>((total, part) => ({
-    files: total.files + part.files,
-    lines: total.lines + part.lines,
-    bytes: total.bytes + part.bytes,
-    largest: !total.largest || (part.largest && part.largest.bytes > total.largest.bytes)
-      ? part.largest : total.largest,
-  }), { files: 0, lines: 0, bytes: 0, largest: null });
+  return parts.reduce<FileStats>(
+    (total, part) => ({
+      files: total.files + part.files,
+      lines: total.lines + part.lines,
+      bytes: total.bytes + part.bytes,
+      largest:
+        !total.largest || (part.largest && part.largest.bytes > total.largest.bytes)
+          ? part.largest
+          : total.largest,
+    }),
+    { files: 0, lines: 0, bytes: 0, largest: null },
+  );
 };

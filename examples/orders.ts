@@ -24,8 +24,10 @@ export const reserveStock: Activity<OrderLine, string> = (ctx, line) => {
 };
 
 /** Activity: charges a total, returning a receipt. */
-export const chargePayment: Activity<{ orderId: string; totalCents: number }, string> =
-  (_ctx, charge) => `receipt-${charge.orderId}-${charge.totalCents}`;
+export const chargePayment: Activity<{ orderId: string; totalCents: number }, string> = (
+  _ctx,
+  charge,
+) => `receipt-${charge.orderId}-${charge.totalCents}`;
 
 /** Sub-orchestration: processes one order (reserve every line in parallel, then charge). */
 export const processOrder: Orchestrator<Order, OrderResult> = function* (ctx, order) {
@@ -41,12 +43,16 @@ export const processOrder: Orchestrator<Order, OrderResult> = function* (ctx, or
  * Parent orchestration: runs one `ProcessOrder` sub-orchestration per order,
  * each with a deterministic child instance id, and sums the totals.
  */
-export const processOrderBatch: Orchestrator<readonly Order[], { orders: number; totalCents: number }> =
-  function* (ctx, orders) {
-    const results: OrderResult[] = yield ctx.whenAll(
-      orders.map((order) => ctx.callSubOrchestration<OrderResult>('ProcessOrder', order, {
+export const processOrderBatch: Orchestrator<
+  readonly Order[],
+  { orders: number; totalCents: number }
+> = function* (ctx, orders) {
+  const results: OrderResult[] = yield ctx.whenAll(
+    orders.map((order) =>
+      ctx.callSubOrchestration<OrderResult>('ProcessOrder', order, {
         instanceId: `${ctx.instanceId}/order/${order.orderId}`,
-      })),
-    );
-    return { orders: results.length, totalCents: results.reduce((s, r) => s + r.totalCents, 0) };
-  };
+      }),
+    ),
+  );
+  return { orders: results.length, totalCents: results.reduce((s, r) => s + r.totalCents, 0) };
+};

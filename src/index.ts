@@ -1,7 +1,11 @@
 // Public entry of durabletask-nats. Named exports only, grouped by layer.
 
 // ---- core: data types
-export { OrchestrationStatus, isTerminalStatus, isLiveStatus } from './core/orchestration-status.ts';
+export {
+  OrchestrationStatus,
+  isTerminalStatus,
+  isLiveStatus,
+} from './core/orchestration-status.ts';
 export type {
   HistoryEvent,
   EventType,

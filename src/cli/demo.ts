@@ -54,9 +54,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const results = await Promise.all(expected.map((e) => awaitInstance(client, e, out)));
     const failed = results.filter((ok) => !ok).length;
     out('');
-    out(failed === 0
-      ? `all ${results.length} instances completed as expected`
-      : `${failed} of ${results.length} instances did not end as expected`);
+    out(
+      failed === 0
+        ? `all ${results.length} instances completed as expected`
+        : `${failed} of ${results.length} instances did not end as expected`,
+    );
     return failed === 0 ? 0 : 1;
   } finally {
     await worker.stop();
@@ -72,10 +74,15 @@ async function startInstances(
 ): Promise<Expectation[]> {
   const run = Date.now().toString(36);
   const started: Expectation[] = [];
-  const start = async (label: string, name: string, input: unknown,
-    check: Expectation['check']): Promise<string> => {
+  const start = async (
+    label: string,
+    name: string,
+    input: unknown,
+    check: Expectation['check'],
+  ): Promise<string> => {
     const { instanceId } = await client.createOrchestrationInstance(name, {
-      input, instanceId: `${label}-${run}`,
+      input,
+      instanceId: `${label}-${run}`,
     });
     out(`started  ${instanceId.padEnd(28)} ${name}`);
     started.push({ label, instanceId, check });
@@ -86,21 +93,34 @@ async function startInstances(
   const reference = await measureDirectly(directory);
   await start('directory-stats', 'DirectoryStats', directory, (s) => {
     const got = parseOutput<FileStats>(s);
-    return got && got.files === reference.files && got.lines === reference.lines &&
+    return got &&
+      got.files === reference.files &&
+      got.lines === reference.lines &&
       got.bytes === reference.bytes
       ? null
       : `expected ${reference.files} files, ${reference.lines} lines, ${reference.bytes} bytes`;
   });
   await start('hello-cities', 'HelloCities', undefined, (s) =>
-    expectOutput(s, 'Hello Tokyo! Hello Seattle! Hello London!'));
-  const approved = await start('approval-granted', 'Approval',
-    { requestId: 'PO-1001', timeoutMs: 30_000 }, (s) => expectOutput(s, 'Approved'));
-  await start('approval-expired', 'Approval',
-    { requestId: 'PO-1002', timeoutMs: 2_000 }, (s) => expectOutput(s, 'Expired'));
+    expectOutput(s, 'Hello Tokyo! Hello Seattle! Hello London!'),
+  );
+  const approved = await start(
+    'approval-granted',
+    'Approval',
+    { requestId: 'PO-1001', timeoutMs: 30_000 },
+    (s) => expectOutput(s, 'Approved'),
+  );
+  await start('approval-expired', 'Approval', { requestId: 'PO-1002', timeoutMs: 2_000 }, (s) =>
+    expectOutput(s, 'Expired'),
+  );
   const orders: Order[] = [
     { orderId: 'A-1', lines: [{ sku: 'nut', quantity: 10, unitPriceCents: 5 }] },
-    { orderId: 'A-2', lines: [{ sku: 'bolt', quantity: 4, unitPriceCents: 25 },
-      { sku: 'washer', quantity: 8, unitPriceCents: 2 }] },
+    {
+      orderId: 'A-2',
+      lines: [
+        { sku: 'bolt', quantity: 4, unitPriceCents: 25 },
+        { sku: 'washer', quantity: 8, unitPriceCents: 2 },
+      ],
+    },
     { orderId: 'A-3', lines: [{ sku: 'gear', quantity: 1, unitPriceCents: 1250 }] },
   ];
   await start('order-batch', 'ProcessOrderBatch', orders, (s) => {
@@ -110,7 +130,8 @@ async function startInstances(
 
   // A person approves the first request a moment later.
   setTimeout(() => {
-    client.raiseEvent(approved, 'Approval', true)
+    client
+      .raiseEvent(approved, 'Approval', true)
       .then(() => out(`raised   ${approved.padEnd(28)} Approval = true`))
       .catch((err: unknown) => out(`could not raise the approval event: ${String(err)}`));
   }, 500);
@@ -129,12 +150,15 @@ async function awaitInstance(
     out(`TIMEOUT  ${e.instanceId.padEnd(28)} still not finished after ${ms} ms`);
     return false;
   }
-  const problem = state.orchestrationStatus === 'Completed'
-    ? e.check(state)
-    : `status ${state.orchestrationStatus}`;
+  const problem =
+    state.orchestrationStatus === 'Completed'
+      ? e.check(state)
+      : `status ${state.orchestrationStatus}`;
   const mark = problem ? 'FAILED  ' : 'done    ';
-  out(`${mark} ${e.instanceId.padEnd(28)} ${state.orchestrationStatus} in ${ms} ms: ` +
-    `${state.output ?? ''}${problem ? `  (${problem})` : ''}`);
+  out(
+    `${mark} ${e.instanceId.padEnd(28)} ${state.orchestrationStatus} in ${ms} ms: ` +
+      `${state.output ?? ''}${problem ? `  (${problem})` : ''}`,
+  );
   return problem === null;
 }
 

@@ -4,7 +4,10 @@ import type { FailureDetails } from './failure-details.ts';
 export const ErrorCode = {
   /** The caller no longer holds the work item's lock (expired, taken, or finished). */
   LOCK_LOST: 'LOCK_LOST',
-  /** A checkpoint's revision check failed: another holder committed first. Abandon without back-off. */
+  /**
+   * A checkpoint's revision check failed: another holder committed first.
+   * Abandon without back-off.
+   */
   SESSION_ABORTED: 'SESSION_ABORTED',
   /** The hub is not running (lock before start, call after stop). */
   HUB_NOT_RUNNING: 'HUB_NOT_RUNNING',
@@ -58,7 +61,11 @@ export class DurableTaskError extends Error {
   /** Set by errors that must not be retried by retry policies. */
   readonly isNonRetriable: boolean;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; nonRetriable?: boolean }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; nonRetriable?: boolean },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.isNonRetriable = options?.nonRetriable ?? false;
@@ -125,7 +132,10 @@ export class NonDeterminismError extends DurableTaskError {
  * work item and try again", never visible as a failure.
  */
 export class SessionAbortedError extends DurableTaskError {
-  constructor(message = 'The session was aborted; the work item will be retried.', cause?: unknown) {
+  constructor(
+    message = 'The session was aborted; the work item will be retried.',
+    cause?: unknown,
+  ) {
     super(ErrorCode.SESSION_ABORTED, message, { cause });
   }
 }

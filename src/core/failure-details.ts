@@ -37,8 +37,11 @@ export function failureFromError(err: unknown, depth = 0): FailureDetails {
     const marked = err as Error & { isNonRetriable?: unknown; failureDetails?: unknown };
     const cause = (err as { cause?: unknown }).cause;
     const details: {
-      errorType: string; errorMessage: string; stackTrace?: string;
-      innerFailure?: FailureDetails; isNonRetriable: boolean;
+      errorType: string;
+      errorMessage: string;
+      stackTrace?: string;
+      innerFailure?: FailureDetails;
+      isNonRetriable: boolean;
     } = {
       errorType: errorTypeName(err),
       errorMessage: truncate(String(err.message ?? ''), MAX_ERROR_MESSAGE_CHARS),
@@ -53,12 +56,15 @@ export function failureFromError(err: unknown, depth = 0): FailureDetails {
   if (isFailureDetails(err)) return err;
   let message: string;
   try {
-    message = typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+    message = typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err));
   } catch {
     message = String(err);
   }
-  return { errorType: 'Error', errorMessage: truncate(message, MAX_ERROR_MESSAGE_CHARS),
-    isNonRetriable: false };
+  return {
+    errorType: 'Error',
+    errorMessage: truncate(message, MAX_ERROR_MESSAGE_CHARS),
+    isNonRetriable: false,
+  };
 }
 
 function errorTypeName(err: Error): string {
@@ -69,6 +75,9 @@ function errorTypeName(err: Error): string {
 export function isFailureDetails(value: unknown): value is FailureDetails {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v['errorType'] === 'string' && typeof v['errorMessage'] === 'string' &&
-    typeof v['isNonRetriable'] === 'boolean';
+  return (
+    typeof v['errorType'] === 'string' &&
+    typeof v['errorMessage'] === 'string' &&
+    typeof v['isNonRetriable'] === 'boolean'
+  );
 }

@@ -186,11 +186,27 @@ export type EventType = HistoryEvent['type'];
 
 /** Wire-relevant numeric order of the catalogue (append-only). */
 export const EVENT_TYPE_ORDER: readonly EventType[] = [
-  'ExecutionStarted', 'ExecutionCompleted', 'ExecutionFailed', 'ExecutionTerminated',
-  'TaskScheduled', 'TaskCompleted', 'TaskFailed', 'SubOrchestrationInstanceCreated',
-  'SubOrchestrationInstanceCompleted', 'SubOrchestrationInstanceFailed', 'TimerCreated',
-  'TimerFired', 'OrchestratorStarted', 'OrchestratorCompleted', 'EventSent', 'EventRaised',
-  'ContinueAsNew', 'GenericEvent', 'HistoryState', 'ExecutionSuspended', 'ExecutionResumed',
+  'ExecutionStarted',
+  'ExecutionCompleted',
+  'ExecutionFailed',
+  'ExecutionTerminated',
+  'TaskScheduled',
+  'TaskCompleted',
+  'TaskFailed',
+  'SubOrchestrationInstanceCreated',
+  'SubOrchestrationInstanceCompleted',
+  'SubOrchestrationInstanceFailed',
+  'TimerCreated',
+  'TimerFired',
+  'OrchestratorStarted',
+  'OrchestratorCompleted',
+  'EventSent',
+  'EventRaised',
+  'ContinueAsNew',
+  'GenericEvent',
+  'HistoryState',
+  'ExecutionSuspended',
+  'ExecutionResumed',
   'ExecutionRewound',
 ];
 
@@ -224,12 +240,20 @@ export function newEvent<E extends NewEvent>(
 export function isHistoryEvent(value: unknown): value is HistoryEvent {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v['type'] === 'string' && KNOWN_TYPES.has(v['type']) &&
-    typeof v['eventId'] === 'number' && typeof v['timestamp'] === 'string';
+  return (
+    typeof v['type'] === 'string' &&
+    KNOWN_TYPES.has(v['type']) &&
+    typeof v['eventId'] === 'number' &&
+    typeof v['timestamp'] === 'string'
+  );
 }
 
 /** True for events that record an orchestrator decision (matched on replay). */
 export function isDecisionEvent(e: HistoryEvent): boolean {
-  return e.type === 'TaskScheduled' || e.type === 'TimerCreated' ||
-    e.type === 'SubOrchestrationInstanceCreated' || e.type === 'EventSent';
+  return (
+    e.type === 'TaskScheduled' ||
+    e.type === 'TimerCreated' ||
+    e.type === 'SubOrchestrationInstanceCreated' ||
+    e.type === 'EventSent'
+  );
 }

@@ -15,7 +15,9 @@ import type { TaskMessage } from './task-message.ts';
 export type DedupeRule = 'default' | 'legacy';
 
 export const DEFAULT_DEDUPE_STATUSES: readonly OrchestrationStatus[] = [
-  'Pending', 'Running', 'Suspended',
+  'Pending',
+  'Running',
+  'Suspended',
 ];
 
 export interface CreateOrchestrationOptions {
@@ -73,12 +75,18 @@ export interface OrchestrationServiceClient {
    * respect to other creates of the same id. `creationMessage.event` must be
    * an `ExecutionStarted`. Fails with `INSTANCE_EXISTS` when dedupe blocks.
    */
-  createOrchestration(creationMessage: TaskMessage, options?: CreateOrchestrationOptions): Promise<void>;
+  createOrchestration(
+    creationMessage: TaskMessage,
+    options?: CreateOrchestrationOptions,
+  ): Promise<void>;
   /** Client-originated message; fails with `INSTANCE_NOT_FOUND` for an unknown instance. */
   sendOrchestrationMessage(message: TaskMessage): Promise<void>;
   sendOrchestrationMessageBatch(messages: readonly TaskMessage[]): Promise<void>;
   /** Resolves with the final state, or null when the timeout passed first. */
-  waitForOrchestration(instanceId: string, options: WaitOptions): Promise<OrchestrationState | null>;
+  waitForOrchestration(
+    instanceId: string,
+    options: WaitOptions,
+  ): Promise<OrchestrationState | null>;
   /** Terminates the current execution; with `recursive`, its live sub-orchestrations too. */
   forceTerminateOrchestration(
     instanceId: string,
@@ -99,5 +107,8 @@ export interface OrchestrationServiceClient {
   /** Removes every trace of a finished instance; `NOT_COMPLETED` when it is still live. */
   purgeInstanceState(instanceId: string, options?: { recursive?: boolean }): Promise<PurgeResult>;
   purgeInstances(filter: PurgeInstanceFilter): Promise<PurgeResult>;
-  queryInstances(query: OrchestrationQuery, signal?: AbortSignal): Promise<OrchestrationQueryResult>;
+  queryInstances(
+    query: OrchestrationQuery,
+    signal?: AbortSignal,
+  ): Promise<OrchestrationQueryResult>;
 }

@@ -1,6 +1,10 @@
 import type { OrchestrationRuntimeState } from './runtime-state.ts';
 import type { TaskMessage } from './task-message.ts';
-import type { ActivityWorkItem, OrchestrationCompletion, OrchestrationWorkItem } from './work-item.ts';
+import type {
+  ActivityWorkItem,
+  OrchestrationCompletion,
+  OrchestrationWorkItem,
+} from './work-item.ts';
 
 /** What happens to events processed after `continueAsNew` in the same episode. */
 export type ContinueAsNewEventBehaviour = 'carryover' | 'ignore';

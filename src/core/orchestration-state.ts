@@ -13,7 +13,10 @@ export interface OrchestrationState {
   /** Custom status set by the orchestrator, serialized; `"null"` is kept as such. */
   readonly customStatus?: string | null;
   readonly input?: string;
-  /** Completed: result; Failed: `<errorType>: <message>`; Terminated: reason; ContinuedAsNew: next input. */
+  /**
+   * Completed: the result; Failed: `<errorType>: <message>`; Terminated: the
+   * reason; ContinuedAsNew: the next input.
+   */
   readonly output?: string;
   readonly tags?: Tags;
   readonly createdTime: Date;

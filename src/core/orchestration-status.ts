@@ -21,8 +21,12 @@ const ALL = new Set<string>(Object.values(OrchestrationStatus));
 
 /** True for statuses after which an instance processes no more messages. */
 export function isTerminalStatus(status: OrchestrationStatus): boolean {
-  return status === 'Completed' || status === 'Failed' || status === 'Terminated' ||
-    status === 'Canceled';
+  return (
+    status === 'Completed' ||
+    status === 'Failed' ||
+    status === 'Terminated' ||
+    status === 'Canceled'
+  );
 }
 
 /** True for statuses in which an execution is still alive (may run user code again). */

@@ -9,36 +9,53 @@ export function serializePayload(value: unknown, what: string): string | undefin
   if (value === undefined) return undefined;
   const problem = findUnserializable(value, '$', new Set());
   if (problem) {
-    throw new DurableTaskError(ErrorCode.NOT_SERIALIZABLE,
-      `The ${what} cannot be serialized to JSON: ${problem}.`);
+    throw new DurableTaskError(
+      ErrorCode.NOT_SERIALIZABLE,
+      `The ${what} cannot be serialized to JSON: ${problem}.`,
+    );
   }
   try {
     return JSON.stringify(value);
   } catch (err) {
-    throw new DurableTaskError(ErrorCode.NOT_SERIALIZABLE,
-      `The ${what} cannot be serialized to JSON: ${(err as Error).message}.`, { cause: err });
+    throw new DurableTaskError(
+      ErrorCode.NOT_SERIALIZABLE,
+      `The ${what} cannot be serialized to JSON: ${(err as Error).message}.`,
+      { cause: err },
+    );
   }
 }
 
 /** Parses JSON text produced by `serializePayload`; `undefined` stays `undefined`. */
-export function deserializePayload<T = unknown>(text: string | undefined | null, what = 'payload'): T {
+export function deserializePayload<T = unknown>(
+  text: string | undefined | null,
+  what = 'payload',
+): T {
   if (text === undefined || text === null) return undefined as T;
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new DurableTaskError(ErrorCode.NOT_SERIALIZABLE,
-      `The stored ${what} is not valid JSON: ${(err as Error).message}.`, { cause: err });
+    throw new DurableTaskError(
+      ErrorCode.NOT_SERIALIZABLE,
+      `The stored ${what} is not valid JSON: ${(err as Error).message}.`,
+      { cause: err },
+    );
   }
 }
 
 function findUnserializable(value: unknown, path: string, seen: Set<object>): string | null {
   switch (typeof value) {
-    case 'function': return `${path} is a function`;
-    case 'symbol': return `${path} is a symbol`;
-    case 'bigint': return `${path} is a bigint (convert it to a string or number)`;
-    case 'number': return Number.isFinite(value) ? null : `${path} is ${String(value)}`;
-    case 'object': break;
-    default: return null;
+    case 'function':
+      return `${path} is a function`;
+    case 'symbol':
+      return `${path} is a symbol`;
+    case 'bigint':
+      return `${path} is a bigint (convert it to a string or number)`;
+    case 'number':
+      return Number.isFinite(value) ? null : `${path} is ${String(value)}`;
+    case 'object':
+      break;
+    default:
+      return null;
   }
   if (value === null) return null;
   const obj = value as object;

@@ -65,16 +65,19 @@ export class OrchestrationRuntimeState {
     }
     if (event.type === 'ExecutionStarted') {
       if (this.started) {
-        throw new DurableTaskError(ErrorCode.CORRUPT_HISTORY,
+        throw new DurableTaskError(
+          ErrorCode.CORRUPT_HISTORY,
           `A second ExecutionStarted event was added to instance ` +
-          `'${this.started.orchestrationInstance.instanceId}'.`);
+            `'${this.started.orchestrationInstance.instanceId}'.`,
+        );
       }
       this.started = event;
     }
     if (STATUS_EVENT_TYPES.has(event.type)) {
       const before = this.snapshot.value;
       this.snapshot = transition(orchestrationMachine, this.snapshot, event)[0];
-      const changedToFinal = this.snapshot.value !== before &&
+      const changedToFinal =
+        this.snapshot.value !== before &&
         (event.type === 'ExecutionCompleted' || event.type === 'ContinueAsNew');
       if (changedToFinal) this.completed = event;
     }
@@ -128,7 +131,8 @@ export class OrchestrationRuntimeState {
   get output(): string | undefined {
     const c = this.completed;
     if (!c) return undefined;
-    if (c.type === 'ExecutionCompleted' && c.failureDetails) return failureToString(c.failureDetails);
+    if (c.type === 'ExecutionCompleted' && c.failureDetails)
+      return failureToString(c.failureDetails);
     return c.result;
   }
 
@@ -157,8 +161,10 @@ export class OrchestrationRuntimeState {
 
   private requireStarted(what: string): ExecutionStartedEvent {
     if (!this.started) {
-      throw new DurableTaskError(ErrorCode.CORRUPT_HISTORY,
-        `Cannot read '${what}': the runtime state has no ExecutionStarted event.`);
+      throw new DurableTaskError(
+        ErrorCode.CORRUPT_HISTORY,
+        `Cannot read '${what}': the runtime state has no ExecutionStarted event.`,
+      );
     }
     return this.started;
   }
@@ -174,8 +180,10 @@ export function buildOrchestrationState(
 ): OrchestrationState {
   const started = state.executionStartedEvent;
   if (!started) {
-    throw new DurableTaskError(ErrorCode.CORRUPT_HISTORY,
-      'Cannot build a status record from a runtime state without an ExecutionStarted event.');
+    throw new DurableTaskError(
+      ErrorCode.CORRUPT_HISTORY,
+      'Cannot build a status record from a runtime state without an ExecutionStarted event.',
+    );
   }
   const failureDetails = state.failureDetails;
   return {

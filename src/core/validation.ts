@@ -11,8 +11,10 @@ const HUB_NAME = /^[A-Za-z0-9_-]{1,32}$/;
  */
 export function validateInstanceId(id: unknown, what = 'instance id'): string {
   if (typeof id !== 'string') {
-    throw new DurableTaskError(ErrorCode.INVALID_INSTANCE_ID,
-      `The ${what} must be a string, got ${id === null ? 'null' : typeof id}.`);
+    throw new DurableTaskError(
+      ErrorCode.INVALID_INSTANCE_ID,
+      `The ${what} must be a string, got ${id === null ? 'null' : typeof id}.`,
+    );
   }
   if (id.length === 0) {
     throw new DurableTaskError(ErrorCode.INVALID_INSTANCE_ID, `The ${what} must not be empty.`);
@@ -23,13 +25,17 @@ export function validateInstanceId(id: unknown, what = 'instance id'): string {
     if (count > MAX_INSTANCE_ID_LENGTH) break;
   }
   if (count > MAX_INSTANCE_ID_LENGTH) {
-    throw new DurableTaskError(ErrorCode.INVALID_INSTANCE_ID,
+    throw new DurableTaskError(
+      ErrorCode.INVALID_INSTANCE_ID,
       `The ${what} is longer than ${MAX_INSTANCE_ID_LENGTH} characters ` +
-      `(${[...id].length} given): ${JSON.stringify(id.slice(0, 40))}…`);
+        `(${[...id].length} given): ${JSON.stringify(id.slice(0, 40))}…`,
+    );
   }
   if (!id.isWellFormed()) {
-    throw new DurableTaskError(ErrorCode.INVALID_INSTANCE_ID,
-      `The ${what} contains a lone UTF-16 surrogate and cannot be stored: ${JSON.stringify(id)}.`);
+    throw new DurableTaskError(
+      ErrorCode.INVALID_INSTANCE_ID,
+      `The ${what} contains a lone UTF-16 surrogate and cannot be stored: ${JSON.stringify(id)}.`,
+    );
   }
   return id;
 }
@@ -37,8 +43,10 @@ export function validateInstanceId(id: unknown, what = 'instance id'): string {
 /** Hub names: letters, digits, `_` and `-`, 1 to 32 characters. */
 export function validateHubName(name: unknown): string {
   if (typeof name !== 'string' || !HUB_NAME.test(name)) {
-    throw new DurableTaskError(ErrorCode.INVALID_HUB_NAME,
-      `Invalid task hub name ${JSON.stringify(name)}: use 1 to 32 letters, digits, '_' or '-'.`);
+    throw new DurableTaskError(
+      ErrorCode.INVALID_HUB_NAME,
+      `Invalid task hub name ${JSON.stringify(name)}: use 1 to 32 letters, digits, '_' or '-'.`,
+    );
   }
   return name;
 }
@@ -46,16 +54,20 @@ export function validateHubName(name: unknown): string {
 /** Orchestration and activity names: non-empty strings. */
 export function validateName(name: unknown, what: string): string {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-      `The ${what} name must be a non-empty string, got ${JSON.stringify(name)}.`);
+    throw new DurableTaskError(
+      ErrorCode.INVALID_ARGUMENT,
+      `The ${what} name must be a non-empty string, got ${JSON.stringify(name)}.`,
+    );
   }
   return name;
 }
 
 export function validateTimeoutMs(ms: unknown, what: string): number {
   if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
-    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-      `The ${what} must be a non-negative number of milliseconds, got ${String(ms)}.`);
+    throw new DurableTaskError(
+      ErrorCode.INVALID_ARGUMENT,
+      `The ${what} must be a non-negative number of milliseconds, got ${String(ms)}.`,
+    );
   }
   return ms;
 }

@@ -16,7 +16,11 @@ export interface Clock {
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** Sleeps on real time, in chunks of at most 2^31-1 ms, so far deadlines never fire early. */
-export function sleepUntil(deadline: number, now: () => number, signal?: AbortSignal): Promise<void> {
+export function sleepUntil(
+  deadline: number,
+  now: () => number,
+  signal?: AbortSignal,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);

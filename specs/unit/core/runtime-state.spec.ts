@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newEvent, type HistoryEvent } from '../../../src/core/history-event.ts';
-import { buildOrchestrationState, OrchestrationRuntimeState } from '../../../src/core/runtime-state.ts';
+import {
+  buildOrchestrationState,
+  OrchestrationRuntimeState,
+} from '../../../src/core/runtime-state.ts';
 import { isDurableTaskError } from '../../../src/core/errors.ts';
 
 function started(): HistoryEvent {
@@ -31,7 +34,10 @@ describe('OrchestrationRuntimeState', () => {
 
   it('should reject a second ExecutionStarted as corruption', () => {
     const s = new OrchestrationRuntimeState([started()]);
-    assert.throws(() => s.addEvent(started()), (e) => isDurableTaskError(e, 'CORRUPT_HISTORY'));
+    assert.throws(
+      () => s.addEvent(started()),
+      (e) => isDurableTaskError(e, 'CORRUPT_HISTORY'),
+    );
   });
 
   it('should drop a duplicate TaskCompleted with a real event id', () => {
@@ -44,11 +50,15 @@ describe('OrchestrationRuntimeState', () => {
   it('should let the first completion decide, except Terminated over ContinuedAsNew', () => {
     const s = new OrchestrationRuntimeState([started()]);
     assert.equal(s.orchestrationStatus, 'Running');
-    s.addEvent(newEvent({ type: 'ContinueAsNew', orchestrationStatus: 'ContinuedAsNew', result: '1' }));
+    s.addEvent(
+      newEvent({ type: 'ContinueAsNew', orchestrationStatus: 'ContinuedAsNew', result: '1' }),
+    );
     assert.equal(s.orchestrationStatus, 'ContinuedAsNew');
     s.addEvent(newEvent({ type: 'ExecutionCompleted', orchestrationStatus: 'Completed' }));
     assert.equal(s.orchestrationStatus, 'ContinuedAsNew');
-    s.addEvent(newEvent({ type: 'ExecutionCompleted', orchestrationStatus: 'Terminated', result: '"x"' }));
+    s.addEvent(
+      newEvent({ type: 'ExecutionCompleted', orchestrationStatus: 'Terminated', result: '"x"' }),
+    );
     assert.equal(s.orchestrationStatus, 'Terminated');
     assert.equal(s.output, '"x"');
   });
@@ -59,18 +69,22 @@ describe('OrchestrationRuntimeState', () => {
     assert.equal(s.orchestrationStatus, 'Suspended');
     s.addEvent(newEvent({ type: 'ExecutionResumed' }));
     assert.equal(s.orchestrationStatus, 'Running');
-    s.addEvent(newEvent({ type: 'ExecutionCompleted', orchestrationStatus: 'Completed', result: '1' }));
+    s.addEvent(
+      newEvent({ type: 'ExecutionCompleted', orchestrationStatus: 'Completed', result: '1' }),
+    );
     s.addEvent(newEvent({ type: 'ExecutionResumed' }));
     assert.equal(s.orchestrationStatus, 'Completed');
   });
 
   it('should build a status record whose Failed output is the failure text', () => {
     const s = new OrchestrationRuntimeState([started()]);
-    s.addEvent(newEvent({
-      type: 'ExecutionCompleted',
-      orchestrationStatus: 'Failed',
-      failureDetails: { errorType: 'TypeError', errorMessage: 'boom', isNonRetriable: false },
-    }));
+    s.addEvent(
+      newEvent({
+        type: 'ExecutionCompleted',
+        orchestrationStatus: 'Failed',
+        failureDetails: { errorType: 'TypeError', errorMessage: 'boom', isNonRetriable: false },
+      }),
+    );
     const state = buildOrchestrationState(s);
     assert.equal(state.orchestrationStatus, 'Failed');
     assert.equal(state.output, 'TypeError: boom');

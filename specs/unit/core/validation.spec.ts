@@ -6,21 +6,28 @@ import { validateHubName, validateInstanceId } from '../../../src/core/validatio
 
 describe('validation', () => {
   it('should accept hostile but legal instance ids', () => {
-    for (const id of [' ', 'a.b', 'a*', '>', 'über/ünïcödé', 'x'.repeat(256), '😀'.repeat(256)]) {
+    const ids = [' ', 'a.b', 'a*', '>', 'über/ünïcödé', 'x'.repeat(256), '😀'.repeat(256)];
+    for (const id of ids) {
       assert.equal(validateInstanceId(id), id);
     }
   });
 
   it('should reject empty, over-long and non-string instance ids with INVALID_INSTANCE_ID', () => {
     for (const id of ['', 'x'.repeat(257), 'x'.repeat(10_000), 42, null, '\uD800']) {
-      assert.throws(() => validateInstanceId(id), (e) => isDurableTaskError(e, 'INVALID_INSTANCE_ID'));
+      assert.throws(
+        () => validateInstanceId(id),
+        (e) => isDurableTaskError(e, 'INVALID_INSTANCE_ID'),
+      );
     }
   });
 
   it('should reject invalid hub names and name the problem', () => {
     for (const name of ['', 'a.b', 'x'.repeat(33), 'hub name', 7]) {
-      assert.throws(() => validateHubName(name), (e) =>
-        isDurableTaskError(e, 'INVALID_HUB_NAME') && /task hub name/.test((e as Error).message));
+      assert.throws(
+        () => validateHubName(name),
+        (e) =>
+          isDurableTaskError(e, 'INVALID_HUB_NAME') && /task hub name/.test((e as Error).message),
+      );
     }
     assert.equal(validateHubName('demo_hub-1'), 'demo_hub-1');
   });
@@ -28,13 +35,26 @@ describe('validation', () => {
   it('should refuse values JSON would change and name where they are', () => {
     const cyc: Record<string, unknown> = {};
     cyc['self'] = cyc;
-    const cases: unknown[] = [10n, () => 1, Symbol('s'), NaN, new Map(), { a: [1, new Set()] }, cyc];
+    const cases: unknown[] = [
+      10n,
+      () => 1,
+      Symbol('s'),
+      NaN,
+      new Map(),
+      { a: [1, new Set()] },
+      cyc,
+    ];
     for (const v of cases) {
-      assert.throws(() => serializePayload(v, 'input'), (e) => isDurableTaskError(e, 'NOT_SERIALIZABLE'));
+      assert.throws(
+        () => serializePayload(v, 'input'),
+        (e) => isDurableTaskError(e, 'NOT_SERIALIZABLE'),
+      );
     }
     assert.throws(() => serializePayload({ a: [1, 2n] }, 'input'), /\$\.a\[1\] is a bigint/);
     assert.equal(serializePayload(undefined, 'input'), undefined);
-    assert.equal(serializePayload({ a: 'ü', d: new Date(0) }, 'input'),
-      '{"a":"ü","d":"1970-01-01T00:00:00.000Z"}');
+    assert.equal(
+      serializePayload({ a: 'ü', d: new Date(0) }, 'input'),
+      '{"a":"ü","d":"1970-01-01T00:00:00.000Z"}',
+    );
   });
 });
