@@ -1,11 +1,48 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backendFixtures } from '../support/backends.ts';
-import { delay, outputOf, payload } from '../support/conformance-helpers.ts';
+import { delay, ofType, outputOf, payload } from '../support/conformance-helpers.ts';
 import { startHub } from '../support/hub-harness.ts';
+import { newEvent } from '../../src/core/history-event.ts';
+import type {
+  ActivityMiddleware,
+  OrchestrationMiddleware,
+} from '../../src/runtime/index.ts';
 import type { Activity, Orchestrator } from '../support/runtime-api.ts';
 
 const sayHello: Activity = (_ctx, name: string) => `Hello, ${name}!`;
+
+/** Forces a final status on every `Forced*` instance without running any orchestrator. */
+const forceStatus: OrchestrationMiddleware = async (ctx, next) => {
+  const status = /^Forced(Completed|Failed|Terminated)$/.exec(ctx.name)?.[1];
+  if (status === undefined) return next();
+  ctx.result = {
+    actions: [{
+      kind: 'completeOrchestration', id: 0, status: status as 'Completed',
+      ...(status === 'Failed'
+        ? { failureDetails: { errorType: 'Forced', errorMessage: 'forced', isNonRetriable: true } }
+        : { result: JSON.stringify(`forced ${status}`) }),
+    }],
+    customStatus: JSON.stringify('custom'),
+  };
+};
+
+/** Runs `Fake` instances: one activity call on the start, then its result as output. */
+const fakeOrchestration: OrchestrationMiddleware = async (ctx, next) => {
+  if (ctx.name !== 'Fake') return next();
+  const done = ctx.runtimeState.events.find((e) => e.type === 'TaskCompleted');
+  ctx.result = done?.type === 'TaskCompleted'
+    ? { actions: [{ kind: 'completeOrchestration', id: 1, status: 'Completed', result: done.result }] }
+    : { actions: [{ kind: 'scheduleTask', id: 0, name: 'FakeActivity',
+      version: 'FakeActivityVersion', input: JSON.stringify('SomeInput') }] };
+};
+
+/** Answers every activity with "name,version,input" without running it. */
+const fakeActivity: ActivityMiddleware = async (ctx) => {
+  const input = ctx.input === undefined ? '' : JSON.parse(ctx.input) as string;
+  ctx.response = newEvent({ type: 'TaskCompleted', taskScheduledId: ctx.taskId,
+    result: JSON.stringify(`${ctx.name},${ctx.version},${input}`) });
+};
 
 const greet: Orchestrator = function* (ctx, name: string) {
   const r: string = yield ctx.callActivity('SayHello', name);
@@ -123,6 +160,43 @@ for (const fixture of backendFixtures()) {
       assert.equal(maxInFlight, 10, 'the ten activities did not run in parallel');
     });
 
+    it('[6] a 1000-way fan-out completes', async (t) => {
+      const hub = await startHub(t, fixture, {
+        orchestrations: {
+          Wide: function* (ctx) {
+            const tasks = [];
+            for (let i = 0; i < 1_000; i++) tasks.push(ctx.callActivity('Echo', i));
+            const r: number[] = yield ctx.whenAll(tasks);
+            return r.every((v, i) => v === i) ? 'Done' : 'out of order';
+          },
+        },
+        activities: { Echo: (_ctx, i: number) => i },
+      });
+      if (!hub) return;
+      assert.equal(outputOf(await hub.run('Wide', undefined, 300_000)), 'Done');
+    });
+
+    it('[8] a history of ninety ~50 KB results is stored and read back', async (t) => {
+      const hub = await startHub(t, fixture, {
+        orchestrations: {
+          Big: function* (ctx) {
+            const tasks = [];
+            for (let i = 0; i < 90; i++) tasks.push(ctx.callActivity('Echo', `${i}:`.padEnd(50_000, 'x')));
+            const r: string[] = yield ctx.whenAll(tasks);
+            return r.reduce((n, v, i) => n + (v.startsWith(`${i}:`) && v.length === 50_000 ? 1 : 0), 0);
+          },
+        },
+        activities: { Echo: (_ctx, s: string) => s },
+      });
+      if (!hub) return;
+      const state = await hub.run('Big', { instanceId: 'big' }, 180_000);
+      assert.equal(outputOf(state), 90);
+      const history = await hub.client.getOrchestrationHistory('big');
+      const results = ofType(history, 'TaskCompleted');
+      assert.equal(results.length, 90);
+      assert.ok(results.every((e) => (e.result ?? '').length >= 50_000));
+    });
+
     it('[9] custom status is stored, including a JSON null', async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {
@@ -146,6 +220,26 @@ for (const fixture of backendFixtures()) {
       assert.equal(set.customStatus, '"custom_status"');
       assert.equal(outputOf(cleared), 'done');
       assert.equal(cleared.customStatus, 'null');
+    });
+
+    it('[11] middleware replaces the executor: forced statuses and a fake activity', async (t) => {
+      const hub = await startHub(t, fixture, {
+        workerOptions: {
+          orchestrationMiddleware: [forceStatus, fakeOrchestration],
+          activityMiddleware: [fakeActivity],
+        },
+      });
+      if (!hub) return;
+      const [completed, failed, terminated, fake] = await Promise.all([
+        hub.run('ForcedCompleted'), hub.run('ForcedFailed'), hub.run('ForcedTerminated'),
+        hub.run('Fake'),
+      ]);
+      assert.equal(outputOf(completed), 'forced Completed');
+      assert.equal(failed.orchestrationStatus, 'Failed');
+      assert.equal(failed.failureDetails?.errorType, 'Forced');
+      assert.equal(outputOf(terminated, 'Terminated'), 'forced Terminated');
+      for (const s of [completed, failed, terminated]) assert.equal(s.customStatus, '"custom"');
+      assert.equal(outputOf(fake), 'FakeActivity,FakeActivityVersion,SomeInput');
     });
 
     it('[10] tags are on the status record after creation and after completion', async (t) => {

@@ -6,7 +6,7 @@ import { DurableTaskError, TaskFailedError } from '../../src/core/errors.ts';
 import { backendFixtures } from '../support/backends.ts';
 import { delay, outputOf } from '../support/conformance-helpers.ts';
 import { startHub } from '../support/hub-harness.ts';
-import type { Orchestrator, RetryPolicy } from '../support/runtime-api.ts';
+import type { Orchestrator, RetryOptions } from '../support/runtime-api.ts';
 
 /** Durations of the retry timers in a history: fireAt minus the episode's time. */
 function timerDelays(history: readonly HistoryEvent[]): number[] {
@@ -24,7 +24,7 @@ function failureOf(err: unknown): FailureDetails | undefined {
 }
 
 /** Calls `Flaky` under `retry` and reports the outcome instead of failing. */
-const callWithRetry = (retry: RetryPolicy): Orchestrator => function* (ctx, key: string) {
+const callWithRetry = (retry: RetryOptions): Orchestrator => function* (ctx, key: string) {
   try {
     const r: string = yield ctx.callActivity('Flaky', key, { retry });
     return { ok: r };

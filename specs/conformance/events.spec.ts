@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backendFixtures } from '../support/backends.ts';
-import { countType, delay, ofType, outputOf } from '../support/conformance-helpers.ts';
+import { newEvent } from '../../src/core/history-event.ts';
+import { taskMessage } from '../../src/core/task-message.ts';
+import {
+  countType,
+  delay,
+  eventually,
+  gate,
+  ofType,
+  outputOf,
+  rejectsWithCode,
+} from '../support/conformance-helpers.ts';
 import { startHub } from '../support/hub-harness.ts';
 
 for (const fixture of backendFixtures()) {
@@ -86,6 +96,37 @@ for (const fixture of backendFixtures()) {
       const types = history.map((e) => e.type);
       assert.ok(types.indexOf('ExecutionStarted') < types.indexOf('EventRaised'));
       assert.equal(ofType(history, 'EventRaised')[0]?.name, 'Kick');
+    });
+
+    it('[31] client messages to an unknown instance are refused', async (t) => {
+      const hub = await startHub(t, fixture, { orchestrations: {} });
+      if (!hub) return;
+      await rejectsWithCode(hub.client.raiseEvent('ghost', 'E', 1), 'INSTANCE_NOT_FOUND');
+      await rejectsWithCode(hub.client.terminate('ghost', 'x'), 'INSTANCE_NOT_FOUND');
+      await rejectsWithCode(hub.client.suspend('ghost'), 'INSTANCE_NOT_FOUND');
+      await rejectsWithCode(hub.client.resume('ghost'), 'INSTANCE_NOT_FOUND');
+      assert.equal(await hub.client.getOrchestrationState('ghost'), null);
+    });
+
+    it('[32] a result for an unknown task is delivered and ignored (design 9.24)', async (t) => {
+      const open = gate();
+      t.after(() => open.open());
+      const hub = await startHub(t, fixture, {
+        orchestrations: { One: function* (ctx) { return yield ctx.callActivity('Gated'); } },
+        activities: { Gated: async () => { await open.wait(30_000); return 'real'; } },
+      });
+      if (!hub) return;
+      const { instanceId, executionId } = await hub.client.createOrchestrationInstance('One');
+      await eventually('task scheduled', async () =>
+        countType(await hub.client.getOrchestrationHistory(instanceId), 'TaskScheduled') === 1);
+      const stray = newEvent({ type: 'TaskCompleted', taskScheduledId: 99, result: '"stray"' });
+      await hub.backend.client.sendOrchestrationMessage(
+        taskMessage(stray, { instanceId, executionId }));
+      await delay(500);
+      const mid = await hub.client.getOrchestrationState(instanceId);
+      assert.equal(mid?.orchestrationStatus, 'Running', 'the stray result ended the instance');
+      open.open();
+      assert.equal(outputOf(await hub.wait(instanceId)), 'real');
     });
   });
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { backendFixtures } from '../support/backends.ts';
 import { countType, delay, ofType, outputOf } from '../support/conformance-helpers.ts';
 import { startHub } from '../support/hub-harness.ts';
-import type { Orchestrator } from '../support/runtime-api.ts';
+import type { Orchestrator, Task } from '../support/runtime-api.ts';
 
 // Cases that depend on replay run with extended sessions off (design.md 9.17):
 // with a cached executor the orchestrator is never replayed.
@@ -52,7 +52,7 @@ for (const fixture of backendFixtures()) {
     });
 
     it('[15] a decision added only when not replaying fails the instance, naming its kind', async (t) => {
-      const nonDet = (extra: (ctx: Parameters<Orchestrator>[0]) => unknown): Orchestrator =>
+      const nonDet = (extra: (ctx: Parameters<Orchestrator>[0]) => Task): Orchestrator =>
         function* (ctx) {
           yield ctx.callActivity('Noop');
           // Runs only in the live pass; the episode after it replays without it.

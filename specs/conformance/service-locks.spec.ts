@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { newEvent } from '../../src/core/history-event.ts';
 import { isDurableTaskError } from '../../src/core/errors.ts';
 import { taskMessage } from '../../src/core/task-message.ts';
-import { backendFixtures } from '../support/backends.ts';
+import { backendFixtures, itWithHooks } from '../support/backends.ts';
 import { delay, rejectsWithCode } from '../support/conformance-helpers.ts';
 import {
   checkpoint,
@@ -284,10 +284,67 @@ for (const fixture of backendFixtures()) {
       assert.equal(await lockOrchestration(b, EMPTY_RECEIVE_MS), null, 'duplicate result delivered');
     });
 
-    it.todo('[74] an injected checkpoint fault commits nothing and the retry commits once ' +
-      '(needs a checkpoint fault-injection backend option)');
-    it.todo('[76] activity completion throwing once / hanging with renewals blocked ' +
-      '(needs an activity-completion fault-injection backend option)');
+    itWithHooks(fixture, ['failCheckpoints'],
+      '[74] a checkpoint that throws commits nothing; after the lease the batch comes back',
+      async (t) => {
+        let attempts = 0;
+        const b = await startService(t, fixture, {
+          orchestrationLockMs: 2_000, faults: { failCheckpoints: 1 },
+        });
+        if (!b) return;
+        await createInstance(b, 'faulty', 'Greet', '"f"');
+        const first = await lockOrchestration(b);
+        assert.ok(first);
+        const batch = first.newMessages.map((m) => m.event);
+        const done = { events: [{ type: 'ExecutionCompleted', eventId: 0,
+          orchestrationStatus: 'Completed', result: '"ok"' }] } as const;
+        attempts++;
+        await rejectsWithCode(checkpoint(b, first, done), 'BACKEND_ERROR');
+        const [pending] = await b.client.getOrchestrationState('faulty');
+        assert.equal(pending?.orchestrationStatus, 'Pending', 'the failed checkpoint wrote a status');
+        assert.deepEqual(await b.client.getOrchestrationHistory('faulty').catch(() => []), []);
+        const second = await lockOrchestration(b, 30_000);
+        assert.ok(second, 'batch not redelivered after the lease lapsed');
+        assert.deepEqual(second.newMessages.map((m) => m.event), batch);
+        attempts++;
+        await checkpoint(b, second, done);
+        await b.service.releaseOrchestrationWorkItem(second);
+        assert.equal(attempts, 2);
+        const [state] = await b.client.getOrchestrationState('faulty');
+        assert.equal(state?.orchestrationStatus, 'Completed');
+        assert.equal(state?.output, '"ok"');
+      });
+
+    itWithHooks(fixture, ['failActivityCompletions'],
+      '[76] an activity completion that throws delivers nothing; the lapsed activity comes back',
+      async (t) => {
+        const b = await startService(t, fixture, {
+          activityLockMs: 1_500, faults: { failActivityCompletions: 1 },
+        });
+        if (!b) return;
+        await createInstance(b, 'act-faulty', 'Greet');
+        const wi = await lockOrchestration(b);
+        assert.ok(wi);
+        const owner = executionOf(wi);
+        const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name: 'Hi', version: '' });
+        await checkpoint(b, wi, {
+          events: [{ type: 'TaskScheduled', eventId: 0, name: 'Hi', version: '' }],
+          activityMessages: [taskMessage(scheduled, owner)],
+        });
+        await b.service.releaseOrchestrationWorkItem(wi);
+        const result = taskMessage(
+          newEvent({ type: 'TaskCompleted', taskScheduledId: 0, result: '"hi"' }), owner);
+        const first = await lockActivity(b);
+        assert.ok(first);
+        await rejectsWithCode(b.service.completeActivityWorkItem(first, result), 'BACKEND_ERROR');
+        assert.equal(await lockOrchestration(b, EMPTY_RECEIVE_MS), null, 'a failed completion sent');
+        const again = await lockActivity(b, 30_000);
+        assert.ok(again, 'activity not redelivered');
+        await b.service.completeActivityWorkItem(again, result);
+        const next = await lockOrchestration(b);
+        assert.ok(next);
+        assert.deepEqual(next.newMessages.map((m) => m.event.type), ['TaskCompleted']);
+      });
 
     it('should refuse locks before start and start before create', async (t) => {
       const reason = await fixture.unavailable();

@@ -1,9 +1,11 @@
-import { after } from 'node:test';
+import { after, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import type { Logger } from 'pino';
 import type { Backend } from '../../src/core/backend.ts';
 import type { DedupeRule } from '../../src/core/orchestration-service-client.ts';
 import { silentLogger } from '../../src/logging/logger.ts';
+import type { MemoryBackendOptions, MemoryFaults } from '../../src/memory/index.ts';
+import type { NatsBackendOptions } from '../../src/nats/index.ts';
 import { probeExport } from './module-probe.ts';
 import { sharedNatsUrl, stopSharedNatsServer } from './shared-nats.ts';
 
@@ -17,6 +19,8 @@ export interface FixtureOptions {
   readonly maxMessagesPerCheckpoint?: number;
   readonly dedupeRule?: DedupeRule;
   readonly logger?: Logger;
+  /** Fault hooks; only those in the fixture's `faultHooks` may be given. */
+  readonly faults?: FixtureFaults;
   /**
    * Backend-specific extras (fault hooks, clock, partitions), passed through
    * unchanged after the mapped options.
@@ -26,12 +30,43 @@ export interface FixtureOptions {
 
 export type BackendKind = 'memory' | 'nats';
 
+/** Fault-injection hooks a conformance case may ask for (the memory backend's names). */
+export type FixtureFaults = MemoryFaults;
+export type FaultHook = keyof FixtureFaults;
+
 export interface BackendFixture {
   readonly kind: BackendKind;
   /** Why this backend cannot run here (not built yet), or undefined when it can. */
   unavailable(): Promise<string | undefined>;
   /** Creates a backend (not provisioned, not started). Throws when `unavailable()`. */
   create(opts?: FixtureOptions): Promise<Backend>;
+  /**
+   * Another backend on the same hub as `of`, as a second process would have
+   * (memory: sharing its store; NATS: its own connection). Same options.
+   */
+  createPeer(of: Backend, opts?: FixtureOptions): Promise<Backend>;
+  /** Fault hooks this backend offers as options. */
+  readonly faultHooks: readonly FaultHook[];
+}
+
+/** True when `fixture` offers every hook in `hooks`; cases without them are todo. */
+export function hasFaultHooks(fixture: BackendFixture, ...hooks: FaultHook[]): boolean {
+  return hooks.every((h) => fixture.faultHooks.includes(h));
+}
+
+/** Registers a case that needs fault hooks, or a todo naming the hooks the backend lacks. */
+export function itWithHooks(
+  fixture: BackendFixture,
+  hooks: FaultHook[],
+  name: string,
+  fn: (t: TestContext) => Promise<void>,
+): void {
+  if (hasFaultHooks(fixture, ...hooks)) {
+    it(name, fn);
+    return;
+  }
+  const missing = hooks.filter((h) => !fixture.faultHooks.includes(h));
+  it.todo(`${name} (the ${fixture.kind} backend has no fault hook: ${missing.join(', ')})`);
 }
 
 type Factory = (options: Record<string, unknown>) => Backend | Promise<Backend>;
@@ -69,24 +104,36 @@ function memoryFixture(): BackendFixture {
       const f = await load();
       return 'missing' in f ? `memory backend not built yet: ${f.missing}` : undefined;
     },
+    faultHooks: [
+      'failCheckpoints', 'failActivityCompletions', 'failOrchestrationRenewals',
+      'failActivityRenewals', 'beforeCheckpoint', 'beforeActivityCompletion',
+    ],
     async create(opts = {}) {
       const f = await load();
       if ('missing' in f) throw new Error(`memory backend not built yet: ${f.missing}`);
-      return f.value(defined({
+      const options: MemoryBackendOptions = {
         hub: opts.hub ?? uniqueHubName('m'),
         logger: opts.logger ?? silentLogger(),
-        orchestrationLockMs: opts.orchestrationLockMs,
-        activityLockMs: opts.activityLockMs,
-        maxMessagesPerCheckpoint: opts.maxMessagesPerCheckpoint,
-        dedupeRule: opts.dedupeRule,
-        ...opts.extra,
-      }));
+        ...defined({
+          orchestrationLockMs: opts.orchestrationLockMs,
+          activityLockMs: opts.activityLockMs,
+          maxMessagesPerCheckpoint: opts.maxMessagesPerCheckpoint,
+          dedupeRule: opts.dedupeRule,
+          faults: opts.faults,
+        }),
+      };
+      return f.value({ ...options, ...opts.extra });
+    },
+    async createPeer(of, opts = {}) {
+      return this.create({ ...opts, extra: { ...opts.extra, shareStoreWith: of } });
     },
   };
 }
 
 /** Lease used by NATS fixtures unless a test asks for another: short, so hubs start fast. */
 export const NATS_TEST_LEASE_MS = 3_000;
+/** Fewer partitions than the default 16: less consumer traffic on a 2-core CI box. */
+export const NATS_TEST_PARTITIONS = 4;
 
 function natsFixture(): BackendFixture {
   let factory: Promise<{ value: Factory } | { missing: string }> | undefined;
@@ -97,20 +144,28 @@ function natsFixture(): BackendFixture {
       const f = await load();
       return 'missing' in f ? `nats backend not built yet: ${f.missing}` : undefined;
     },
+    faultHooks: [],
     async create(opts = {}) {
       const f = await load();
       if ('missing' in f) throw new Error(`nats backend not built yet: ${f.missing}`);
-      const url = await sharedNatsUrl();
-      return f.value(defined({
-        servers: url,
+      const given = Object.keys(opts.faults ?? {});
+      if (given.length > 0) throw new Error(`nats backend has no fault hook ${given.join(', ')}`);
+      const options: NatsBackendOptions = {
+        servers: await sharedNatsUrl(),
         hub: opts.hub ?? uniqueHubName('n'),
         logger: opts.logger ?? silentLogger(),
         leaseMs: opts.orchestrationLockMs ?? NATS_TEST_LEASE_MS,
-        activityLockMs: opts.activityLockMs,
-        maxMessagesPerCheckpoint: opts.maxMessagesPerCheckpoint,
-        dedupeRule: opts.dedupeRule,
-        ...opts.extra,
-      }));
+        partitions: NATS_TEST_PARTITIONS,
+        ...defined({
+          activityLockMs: opts.activityLockMs,
+          maxMessagesPerCheckpoint: opts.maxMessagesPerCheckpoint,
+          dedupeRule: opts.dedupeRule,
+        }),
+      };
+      return f.value({ ...options, ...opts.extra });
+    },
+    async createPeer(_of, opts = {}) {
+      return this.create(opts);
     },
   };
 }

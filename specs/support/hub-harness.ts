@@ -4,13 +4,7 @@ import type { Backend } from '../../src/core/backend.ts';
 import type { OrchestrationState } from '../../src/core/orchestration-state.ts';
 import { silentLogger } from '../../src/logging/logger.ts';
 import { uniqueHubName, type BackendFixture, type FixtureOptions } from './backends.ts';
-import {
-  loadRuntime,
-  type Activity,
-  type Orchestrator,
-  type TaskHubClient,
-  type TaskHubWorker,
-} from './runtime-api.ts';
+import { TaskHubClient, TaskHubWorker, type Activity, type Orchestrator } from './runtime-api.ts';
 
 /** An orchestration registration: the function, the function with a version, or several versions. */
 export type OrchestrationEntry =
@@ -39,7 +33,8 @@ export interface Hub {
   /** Starts the first worker when the spec asked not to. */
   start(): Promise<void>;
   /** Another worker on a backend of the same hub (its own connection where the backend has one). */
-  addWorker(spec: WorkerSpec, options?: { sameBackend?: boolean }): Promise<TaskHubWorker>;
+  addWorker(spec: WorkerSpec,
+    options?: { sameBackend?: boolean; backend?: FixtureOptions }): Promise<TaskHubWorker>;
   /** Another client on the same hub (its own backend connection where the backend has one). */
   addClient(): Promise<TaskHubClient>;
   /** Creates an instance and waits for a final state, asserting one came. */
@@ -87,14 +82,11 @@ export async function startHub(
   fixture: BackendFixture,
   spec: HubSpec = {},
 ): Promise<Hub | null> {
-  const missing = (await fixture.unavailable()) ??
-    (typeof (await loadRuntime()) === 'string' ? await loadRuntime() as string : undefined);
+  const missing = await fixture.unavailable();
   if (missing !== undefined) {
     t.skip(missing);
     return null;
   }
-  const runtime = await loadRuntime();
-  assert.ok(typeof runtime !== 'string');
   const logger = spec.backend?.logger ?? silentLogger();
   const hub = spec.backend?.hub ?? uniqueHubName(fixture.kind === 'memory' ? 'm' : 'n');
   const backendOpts: FixtureOptions = { ...spec.backend, hub, logger };
@@ -109,14 +101,16 @@ export async function startHub(
   backends.push(backend);
 
   const newWorker = (b: Backend, s: WorkerSpec): TaskHubWorker => {
-    const w = new runtime.TaskHubWorker({ backend: b, logger, ...s.workerOptions });
+    const w = new TaskHubWorker({ backend: b, logger, ...s.workerOptions });
     register(w, s);
     workers.push(w);
     return w;
   };
   const worker = newWorker(backend, spec);
+  // Without a running worker the hub must still exist for the client to create instances.
   if (spec.startWorker !== false) await worker.start();
-  const client = new runtime.TaskHubClient({ backend, logger });
+  else await backend.service.createIfNotExists();
+  const client = new TaskHubClient({ backend, logger });
 
   const wait = async (instanceId: string, timeoutMs = SAFETY_TIMEOUT_MS) => {
     const state = await client.waitForOrchestration(instanceId, { timeoutMs });
@@ -132,21 +126,20 @@ export async function startHub(
     async addWorker(s, options) {
       let b = backend;
       if (options?.sameBackend !== true) {
-        // The memory backend lives in one object: a second worker shares it.
-        b = fixture.kind === 'memory' ? backend : await fixture.create(backendOpts);
-        if (b !== backend) backends.push(b);
+        // A peer backend gets the hub's options, minus fault hooks unless given again.
+        const { faults: _faults, ...hubOpts } = backendOpts;
+        b = await fixture.createPeer(backend, { ...hubOpts, ...options?.backend, hub, logger });
+        backends.push(b);
       }
       const w = newWorker(b, s);
       await w.start();
       return w;
     },
     async addClient() {
-      const b = fixture.kind === 'memory' ? backend : await fixture.create(backendOpts);
-      if (b !== backend) {
-        backends.push(b);
-        await b.service.createIfNotExists();
-      }
-      return new runtime.TaskHubClient({ backend: b, logger });
+      const b = await fixture.createPeer(backend, backendOpts);
+      backends.push(b);
+      await b.service.createIfNotExists();
+      return new TaskHubClient({ backend: b, logger });
     },
     async run(name, options, timeoutMs) {
       const { instanceId } = await client.createOrchestrationInstance(name, options);
