@@ -4,10 +4,7 @@ import { backendFixtures } from '../support/backends.ts';
 import { delay, ofType, outputOf, payload } from '../support/conformance-helpers.ts';
 import { startHub } from '../support/hub-harness.ts';
 import { newEvent } from '../../src/core/history-event.ts';
-import type {
-  ActivityMiddleware,
-  OrchestrationMiddleware,
-} from '../../src/runtime/index.ts';
+import type { ActivityMiddleware, OrchestrationMiddleware } from '../../src/runtime/index.ts';
 import type { Activity, Orchestrator } from '../support/runtime-api.ts';
 
 const sayHello: Activity = (_ctx, name: string) => `Hello, ${name}!`;
@@ -17,12 +14,18 @@ const forceStatus: OrchestrationMiddleware = async (ctx, next) => {
   const status = /^Forced(Completed|Failed|Terminated)$/.exec(ctx.name)?.[1];
   if (status === undefined) return next();
   ctx.result = {
-    actions: [{
-      kind: 'completeOrchestration', id: 0, status: status as 'Completed',
-      ...(status === 'Failed'
-        ? { failureDetails: { errorType: 'Forced', errorMessage: 'forced', isNonRetriable: true } }
-        : { result: JSON.stringify(`forced ${status}`) }),
-    }],
+    actions: [
+      {
+        kind: 'completeOrchestration',
+        id: 0,
+        status: status as 'Completed',
+        ...(status === 'Failed'
+          ? {
+              failureDetails: { errorType: 'Forced', errorMessage: 'forced', isNonRetriable: true },
+            }
+          : { result: JSON.stringify(`forced ${status}`) }),
+      },
+    ],
     customStatus: JSON.stringify('custom'),
   };
 };
@@ -31,17 +34,34 @@ const forceStatus: OrchestrationMiddleware = async (ctx, next) => {
 const fakeOrchestration: OrchestrationMiddleware = async (ctx, next) => {
   if (ctx.name !== 'Fake') return next();
   const done = ctx.runtimeState.events.find((e) => e.type === 'TaskCompleted');
-  ctx.result = done?.type === 'TaskCompleted'
-    ? { actions: [{ kind: 'completeOrchestration', id: 1, status: 'Completed', result: done.result }] }
-    : { actions: [{ kind: 'scheduleTask', id: 0, name: 'FakeActivity',
-      version: 'FakeActivityVersion', input: JSON.stringify('SomeInput') }] };
+  ctx.result =
+    done?.type === 'TaskCompleted'
+      ? {
+          actions: [
+            { kind: 'completeOrchestration', id: 1, status: 'Completed', result: done.result },
+          ],
+        }
+      : {
+          actions: [
+            {
+              kind: 'scheduleTask',
+              id: 0,
+              name: 'FakeActivity',
+              version: 'FakeActivityVersion',
+              input: JSON.stringify('SomeInput'),
+            },
+          ],
+        };
 };
 
 /** Answers every activity with "name,version,input" without running it. */
 const fakeActivity: ActivityMiddleware = async (ctx) => {
-  const input = ctx.input === undefined ? '' : JSON.parse(ctx.input) as string;
-  ctx.response = newEvent({ type: 'TaskCompleted', taskScheduledId: ctx.taskId,
-    result: JSON.stringify(`${ctx.name},${ctx.version},${input}`) });
+  const input = ctx.input === undefined ? '' : (JSON.parse(ctx.input) as string);
+  ctx.response = newEvent({
+    type: 'TaskCompleted',
+    taskScheduledId: ctx.taskId,
+    result: JSON.stringify(`${ctx.name},${ctx.version},${input}`),
+  });
 };
 
 const greet: Orchestrator = function* (ctx, name: string) {
@@ -54,8 +74,12 @@ for (const fixture of backendFixtures()) {
     it('[1] inline and empty orchestrations complete', async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {
-          Inline: function* (_ctx, input: string) { return `Hello, ${input}!`; },
-          Empty: function* () { /* no actions */ },
+          Inline: function* (_ctx, input: string) {
+            return `Hello, ${input}!`;
+          },
+          Empty: function* () {
+            /* no actions */
+          },
         },
       });
       if (!hub) return;
@@ -71,7 +95,8 @@ for (const fixture of backendFixtures()) {
 
     it('[2] a single activity greets its input, UTF-8 safe', async (t) => {
       const hub = await startHub(t, fixture, {
-        orchestrations: { Greet: greet }, activities: { SayHello: sayHello },
+        orchestrations: { Greet: greet },
+        activities: { SayHello: sayHello },
       });
       if (!hub) return;
       const [world, sekai] = await Promise.all([
@@ -181,9 +206,13 @@ for (const fixture of backendFixtures()) {
         orchestrations: {
           Big: function* (ctx) {
             const tasks = [];
-            for (let i = 0; i < 90; i++) tasks.push(ctx.callActivity('Echo', `${i}:`.padEnd(50_000, 'x')));
+            for (let i = 0; i < 90; i++)
+              tasks.push(ctx.callActivity('Echo', `${i}:`.padEnd(50_000, 'x')));
             const r: string[] = yield ctx.whenAll(tasks);
-            return r.reduce((n, v, i) => n + (v.startsWith(`${i}:`) && v.length === 50_000 ? 1 : 0), 0);
+            return r.reduce(
+              (n, v, i) => n + (v.startsWith(`${i}:`) && v.length === 50_000 ? 1 : 0),
+              0,
+            );
           },
         },
         activities: { Echo: (_ctx, s: string) => s },
@@ -231,7 +260,9 @@ for (const fixture of backendFixtures()) {
       });
       if (!hub) return;
       const [completed, failed, terminated, fake] = await Promise.all([
-        hub.run('ForcedCompleted'), hub.run('ForcedFailed'), hub.run('ForcedTerminated'),
+        hub.run('ForcedCompleted'),
+        hub.run('ForcedFailed'),
+        hub.run('ForcedTerminated'),
         hub.run('Fake'),
       ]);
       assert.equal(outputOf(completed), 'forced Completed');
@@ -244,13 +275,15 @@ for (const fixture of backendFixtures()) {
 
     it('[10] tags are on the status record after creation and after completion', async (t) => {
       const hub = await startHub(t, fixture, {
-        orchestrations: { Greet: greet }, activities: { SayHello: sayHello },
+        orchestrations: { Greet: greet },
+        activities: { SayHello: sayHello },
         startWorker: false,
       });
       if (!hub) return;
       const tags = { tag1: 'value1', tag2: 'value2' };
       const { instanceId } = await hub.client.createOrchestrationInstance('Greet', {
-        input: 'T', tags,
+        input: 'T',
+        tags,
       });
       const created = await hub.client.getOrchestrationState(instanceId);
       assert.deepEqual(created?.tags, tags);

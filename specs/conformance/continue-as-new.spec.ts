@@ -7,7 +7,7 @@ import type { Orchestrator } from '../support/runtime-api.ts';
 
 for (const fixture of backendFixtures()) {
   describe(fixture.kind, () => {
-    it('[33] generations: the first execution ends ContinuedAsNew, the instance Completed', async (t) => {
+    it('[33] generations: first execution ContinuedAsNew, instance Completed', async (t) => {
       let counter = 0;
       const hub = await startHub(t, fixture, {
         orchestrations: {
@@ -23,10 +23,13 @@ for (const fixture of backendFixtures()) {
         activities: { Bump: () => ++counter },
       });
       if (!hub) return;
-      const { instanceId, executionId } =
-        await hub.client.createOrchestrationInstance('Generations', { input: 4 });
+      const { instanceId, executionId } = await hub.client.createOrchestrationInstance(
+        'Generations',
+        { input: 4 },
+      );
       const first = await hub.client.waitForOrchestration(instanceId, {
-        executionId, timeoutMs: SAFETY_TIMEOUT_MS,
+        executionId,
+        timeoutMs: SAFETY_TIMEOUT_MS,
       });
       assert.equal(first?.orchestrationStatus, 'ContinuedAsNew');
       assert.equal(first?.orchestrationInstance.executionId, executionId);
@@ -35,7 +38,11 @@ for (const fixture of backendFixtures()) {
       assert.notEqual(last.orchestrationInstance.executionId, executionId);
       assert.equal(counter, 4);
       const all = await hub.client.getOrchestrationStates(instanceId);
-      assert.equal(all[0]?.orchestrationStatus, 'Completed', 'latest execution is not listed first');
+      assert.equal(
+        all[0]?.orchestrationStatus,
+        'Completed',
+        'latest execution is not listed first',
+      );
     });
 
     it('[34] a counter actor handles one operation per generation', async (t) => {
@@ -53,8 +60,10 @@ for (const fixture of backendFixtures()) {
       for (const op of ['incr', 'incr', 'incr', 'decr', 'incr']) {
         await hub.client.raiseEvent(instanceId, 'operation', op);
         const s = await hub.client.getOrchestrationState(instanceId);
-        assert.ok(s && ['Pending', 'Running', 'ContinuedAsNew'].includes(s.orchestrationStatus),
-          `status between operations: ${s?.orchestrationStatus}`);
+        assert.ok(
+          s && ['Pending', 'Running', 'ContinuedAsNew'].includes(s.orchestrationStatus),
+          `status between operations: ${s?.orchestrationStatus}`,
+        );
       }
       await hub.client.raiseEvent(instanceId, 'operation', 'end');
       const done = await hub.wait(instanceId);
@@ -73,7 +82,9 @@ for (const fixture of backendFixtures()) {
         },
       });
       if (!hub) return;
-      const { instanceId } = await hub.client.createOrchestrationInstance('UntilTrue', { input: 0 });
+      const { instanceId } = await hub.client.createOrchestrationInstance('UntilTrue', {
+        input: 0,
+      });
       for (let i = 0; i < 10; i++) await hub.client.raiseEvent(instanceId, 'MyEvent', false);
       await hub.client.raiseEvent(instanceId, 'MyEvent', true);
       assert.equal(outputOf(await hub.wait(instanceId)), 10);
@@ -93,8 +104,9 @@ for (const fixture of backendFixtures()) {
         },
       });
       if (!hub) return;
-      const { instanceId } =
-        await hub.client.createOrchestrationInstance('GenerationSignal', { input: 1 });
+      const { instanceId } = await hub.client.createOrchestrationInstance('GenerationSignal', {
+        input: 1,
+      });
       for (let i = 0; i < 7; i++) {
         // A raise that lands after completion may be refused; either way it is lost.
         await hub.client.raiseEvent(instanceId, 'Signal', i).catch(() => undefined);
@@ -128,11 +140,12 @@ for (const fixture of backendFixtures()) {
     });
 
     it('[40] versions change across generations; creation tags stay', async (t) => {
-      const step = (next: string | null): Orchestrator => function* (ctx, seen: string[]) {
-        const now = [...seen, ctx.version];
-        if (next === null) return now;
-        ctx.continueAsNew(now, { version: next });
-      };
+      const step = (next: string | null): Orchestrator =>
+        function* (ctx, seen: string[]) {
+          const now = [...seen, ctx.version];
+          if (next === null) return now;
+          ctx.continueAsNew(now, { version: next });
+        };
       const hub = await startHub(t, fixture, {
         orchestrations: {
           Versioned: [

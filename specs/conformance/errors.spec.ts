@@ -24,14 +24,15 @@ function failureOf(err: unknown): FailureDetails | undefined {
 }
 
 /** Calls `Flaky` under `retry` and reports the outcome instead of failing. */
-const callWithRetry = (retry: RetryOptions): Orchestrator => function* (ctx, key: string) {
-  try {
-    const r: string = yield ctx.callActivity('Flaky', key, { retry });
-    return { ok: r };
-  } catch (err) {
-    return { failed: failureOf(err)?.errorMessage ?? String(err) };
-  }
-};
+const callWithRetry = (retry: RetryOptions): Orchestrator =>
+  function* (ctx, key: string) {
+    try {
+      const r: string = yield ctx.callActivity('Flaky', key, { retry });
+      return { ok: r };
+    } catch (err) {
+      return { failed: failureOf(err)?.errorMessage ?? String(err) };
+    }
+  };
 
 for (const fixture of backendFixtures()) {
   describe(fixture.kind, () => {
@@ -44,12 +45,15 @@ for (const fixture of backendFixtures()) {
             }
             return yield ctx.callActivity('Never');
           },
-          ThrowsAtOnce: function* () { throw new Error('at once'); },
+          ThrowsAtOnce: function* () {
+            throw new Error('at once');
+          },
         },
       });
       if (!hub) return;
       const [nullArg, atOnce] = await Promise.all([
-        hub.run('NeedsInput', { input: '' }), hub.run('ThrowsAtOnce'),
+        hub.run('NeedsInput', { input: '' }),
+        hub.run('ThrowsAtOnce'),
       ]);
       assert.equal(nullArg.orchestrationStatus, 'Failed');
       assert.match(nullArg.output ?? '', /null/);
@@ -60,8 +64,16 @@ for (const fixture of backendFixtures()) {
 
     it('[49] an unhandled activity exception fails the orchestration', async (t) => {
       const hub = await startHub(t, fixture, {
-        orchestrations: { Boom: function* (ctx) { return yield ctx.callActivity('Explode'); } },
-        activities: { Explode: () => { throw new Error('Kah-BOOOOM!!!'); } },
+        orchestrations: {
+          Boom: function* (ctx) {
+            return yield ctx.callActivity('Explode');
+          },
+        },
+        activities: {
+          Explode: () => {
+            throw new Error('Kah-BOOOOM!!!');
+          },
+        },
       });
       if (!hub) return;
       const state = await hub.run('Boom');
@@ -84,13 +96,17 @@ for (const fixture of backendFixtures()) {
             return caught;
           },
         },
-        activities: { Explode: () => { throw new Error('boom'); } },
+        activities: {
+          Explode: () => {
+            throw new Error('boom');
+          },
+        },
       });
       if (!hub) return;
       assert.equal(outputOf(await hub.run('Catcher')), 5);
     });
 
-    it('[51] failure details: type, message, stack and type checks (failure-details mode only, design 9.23)', async (t) => {
+    it('[51] failure details: type, message, stack, type checks (design 9.23)', async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {
           Inspect: function* (ctx) {
@@ -108,17 +124,24 @@ for (const fixture of backendFixtures()) {
               };
             }
           },
-          Uncaught: function* (ctx) { return yield ctx.callActivity('Explode'); },
+          Uncaught: function* (ctx) {
+            return yield ctx.callActivity('Explode');
+          },
         },
         activities: {
-          Explode: function explodingActivity() { throw new RangeError('value out of range'); },
+          Explode: function explodingActivity() {
+            throw new RangeError('value out of range');
+          },
         },
       });
       if (!hub) return;
       const [caught, uncaught] = await Promise.all([hub.run('Inspect'), hub.run('Uncaught')]);
       assert.deepEqual(outputOf(caught), {
-        isTaskFailed: true, isBase: true, errorType: 'RangeError',
-        errorMessage: 'value out of range', stackNamesActivity: true,
+        isTaskFailed: true,
+        isBase: true,
+        errorType: 'RangeError',
+        errorMessage: 'value out of range',
+        stackNamesActivity: true,
       });
       assert.equal(uncaught.orchestrationStatus, 'Failed');
       const out = uncaught.output ?? '';
@@ -130,15 +153,29 @@ for (const fixture of backendFixtures()) {
 
     it('[52] activity retry policies', async (t) => {
       const calls = new Map<string, number>();
-      const failFirst = new Map<string, number>([['a', 3], ['b', 3], ['c', 2], ['d', 99], ['e', 99]]);
+      const failFirst = new Map<string, number>([
+        ['a', 3],
+        ['b', 3],
+        ['c', 2],
+        ['d', 99],
+        ['e', 99],
+      ]);
       const hub = await startHub(t, fixture, {
         orchestrations: {
           A: callWithRetry({ firstRetryIntervalMs: 100, maxNumberOfAttempts: 4 }),
           B: callWithRetry({ firstRetryIntervalMs: 100, maxNumberOfAttempts: 3 }),
-          C: callWithRetry({ firstRetryIntervalMs: 50, maxNumberOfAttempts: 5,
-            backoffCoefficient: 10, maxRetryIntervalMs: 300 }),
-          D: callWithRetry({ firstRetryIntervalMs: 500, maxNumberOfAttempts: 10,
-            backoffCoefficient: 2, retryTimeoutMs: 1_000 }),
+          C: callWithRetry({
+            firstRetryIntervalMs: 50,
+            maxNumberOfAttempts: 5,
+            backoffCoefficient: 10,
+            maxRetryIntervalMs: 300,
+          }),
+          D: callWithRetry({
+            firstRetryIntervalMs: 500,
+            maxNumberOfAttempts: 10,
+            backoffCoefficient: 2,
+            retryTimeoutMs: 1_000,
+          }),
           E: callWithRetry({ firstRetryIntervalMs: 10, maxNumberOfAttempts: 3 }),
         },
         activities: {
@@ -151,8 +188,11 @@ for (const fixture of backendFixtures()) {
         },
       });
       if (!hub) return;
-      const [a, b, c, d, e] = await Promise.all(['A', 'B', 'C', 'D', 'E'].map((name) =>
-        hub.run(name, { input: name.toLowerCase(), instanceId: `retry-${name}` })));
+      const [a, b, c, d, e] = await Promise.all(
+        ['A', 'B', 'C', 'D', 'E'].map((name) =>
+          hub.run(name, { input: name.toLowerCase(), instanceId: `retry-${name}` }),
+        ),
+      );
       assert.deepEqual(outputOf(a!), { ok: 'a ok at 4' });
       assert.deepEqual(outputOf(b!), { failed: 'attempt 3 of b failed' });
       assert.equal(calls.get('b'), 3);
@@ -179,11 +219,19 @@ for (const fixture of backendFixtures()) {
               });
               return 'no failure';
             } catch (err) {
-              return { taskFailed: err instanceof TaskFailedError, type: failureOf(err)?.errorType };
+              return {
+                taskFailed: err instanceof TaskFailedError,
+                type: failureOf(err)?.errorType,
+              };
             }
           },
         },
-        activities: { Fail: () => { calls++; throw new RangeError('always'); } },
+        activities: {
+          Fail: () => {
+            calls++;
+            throw new RangeError('always');
+          },
+        },
       });
       if (!hub) return;
       const state = await hub.run('Always', { instanceId: 'always' });
@@ -192,17 +240,21 @@ for (const fixture of backendFixtures()) {
       const delays = timerDelays(await hub.client.getOrchestrationHistory('always'));
       assert.equal(delays.length, 3, `retry timers: ${delays.join(', ')}`);
       assert.equal(delays[2], 0, 'the last retry timer is not zero-length');
-      assert.equal(delays.reduce((x, y) => x + y, 0), 200);
+      assert.equal(
+        delays.reduce((x, y) => x + y, 0),
+        200,
+      );
     });
 
-    it('[53] a zero first interval is refused; handle stops retries; non-retriable skips handle', async (t) => {
+    it('[53] zero interval refused; handle stops retries; non-retriable skips it', async (t) => {
       const calls = { inner: 0, fatal: 0 };
       const hub = await startHub(t, fixture, {
         orchestrations: {
           ZeroInterval: function* (ctx) {
             try {
-              const task = ctx.callActivity('Noop', undefined,
-                { retry: { firstRetryIntervalMs: 0, maxNumberOfAttempts: 3 } });
+              const task = ctx.callActivity('Noop', undefined, {
+                retry: { firstRetryIntervalMs: 0, maxNumberOfAttempts: 3 },
+              });
               yield task;
               return 'accepted';
             } catch (err) {
@@ -213,15 +265,18 @@ for (const fixture of backendFixtures()) {
             let handleCalls = 0;
             let sawInner = false;
             try {
-              yield ctx.callActivity('Inner', undefined, { retry: {
-                firstRetryIntervalMs: 50, maxNumberOfAttempts: 5,
-                handle: (failure: unknown) => {
-                  if (!ctx.isReplaying) handleCalls++;
-                  const d = failureOf(failure) ?? (failure as FailureDetails);
-                  sawInner = d.innerFailure?.errorMessage === 'inner cause';
-                  return false;
+              yield ctx.callActivity('Inner', undefined, {
+                retry: {
+                  firstRetryIntervalMs: 50,
+                  maxNumberOfAttempts: 5,
+                  handle: (failure: unknown) => {
+                    if (!ctx.isReplaying) handleCalls++;
+                    const d = failureOf(failure) ?? (failure as FailureDetails);
+                    sawInner = d.innerFailure?.errorMessage === 'inner cause';
+                    return false;
+                  },
                 },
-              } });
+              });
               return -1;
             } catch {
               return sawInner ? handleCalls : -2;
@@ -230,10 +285,16 @@ for (const fixture of backendFixtures()) {
           NonRetriable: function* (ctx) {
             let handleCalls = 0;
             try {
-              yield ctx.callActivity('Fatal', undefined, { retry: {
-                firstRetryIntervalMs: 50, maxNumberOfAttempts: 5,
-                handle: () => { handleCalls++; return true; },
-              } });
+              yield ctx.callActivity('Fatal', undefined, {
+                retry: {
+                  firstRetryIntervalMs: 50,
+                  maxNumberOfAttempts: 5,
+                  handle: () => {
+                    handleCalls++;
+                    return true;
+                  },
+                },
+              });
               return -1;
             } catch {
               return handleCalls;
@@ -254,7 +315,9 @@ for (const fixture of backendFixtures()) {
       });
       if (!hub) return;
       const [zero, handled, fatal] = await Promise.all([
-        hub.run('ZeroInterval'), hub.run('Handled'), hub.run('NonRetriable'),
+        hub.run('ZeroInterval'),
+        hub.run('Handled'),
+        hub.run('NonRetriable'),
       ]);
       assert.equal(outputOf(zero), 'INVALID_ARGUMENT');
       assert.equal(outputOf(handled), 1);
@@ -265,16 +328,26 @@ for (const fixture of backendFixtures()) {
 
     it('[67] a missing activity registration is retried until a worker has it', async (t) => {
       const hub = await startHub(t, fixture, {
-        orchestrations: { UsesLate: function* (ctx) { return yield ctx.callActivity('Late'); } },
+        orchestrations: {
+          UsesLate: function* (ctx) {
+            return yield ctx.callActivity('Late');
+          },
+        },
       });
       if (!hub) return;
       const { instanceId } = await hub.client.createOrchestrationInstance('UsesLate');
       await delay(2_000);
       const mid = await hub.client.getOrchestrationState(instanceId);
-      assert.ok(mid && ['Pending', 'Running'].includes(mid.orchestrationStatus),
-        `status while the activity is unknown: ${mid?.orchestrationStatus}`);
+      assert.ok(
+        mid && ['Pending', 'Running'].includes(mid.orchestrationStatus),
+        `status while the activity is unknown: ${mid?.orchestrationStatus}`,
+      );
       await hub.addWorker({
-        orchestrations: { UsesLate: function* (ctx) { return yield ctx.callActivity('Late'); } },
+        orchestrations: {
+          UsesLate: function* (ctx) {
+            return yield ctx.callActivity('Late');
+          },
+        },
         activities: { Late: () => 'done' },
       });
       const done = await hub.wait(instanceId, 120_000);

@@ -67,7 +67,8 @@ for (const fixture of backendFixtures()) {
       const absent = await hub.client.createOrchestrationInstance('Timed');
       await hub.client.raiseEvent(raised.instanceId, 'MyEvent', 'here');
       const [ok, timedOut] = await Promise.all([
-        hub.wait(raised.instanceId), hub.wait(absent.instanceId),
+        hub.wait(raised.instanceId),
+        hub.wait(absent.instanceId),
       ]);
       assert.equal(outputOf(ok), 'here');
       assert.equal(timedOut.orchestrationStatus, 'Failed');
@@ -87,12 +88,18 @@ for (const fixture of backendFixtures()) {
         },
       });
       if (!hub) return;
-      const states = await Promise.all(Array.from({ length: 5 }, (_, i) => hub.run('FirstEvent', {
-        input: `in${i}`, initialEvent: { name: 'Kick', data: `ev${i}` },
-      })));
+      const states = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          hub.run('FirstEvent', {
+            input: `in${i}`,
+            initialEvent: { name: 'Kick', data: `ev${i}` },
+          }),
+        ),
+      );
       states.forEach((s, i) => assert.equal(outputOf(s), `in${i}+ev${i}`));
       const history = await hub.client.getOrchestrationHistory(
-        states[0]?.orchestrationInstance.instanceId ?? '');
+        states[0]?.orchestrationInstance.instanceId ?? '',
+      );
       const types = history.map((e) => e.type);
       assert.ok(types.indexOf('ExecutionStarted') < types.indexOf('EventRaised'));
       assert.equal(ofType(history, 'EventRaised')[0]?.name, 'Kick');
@@ -112,16 +119,29 @@ for (const fixture of backendFixtures()) {
       const open = gate();
       t.after(() => open.open());
       const hub = await startHub(t, fixture, {
-        orchestrations: { One: function* (ctx) { return yield ctx.callActivity('Gated'); } },
-        activities: { Gated: async () => { await open.wait(30_000); return 'real'; } },
+        orchestrations: {
+          One: function* (ctx) {
+            return yield ctx.callActivity('Gated');
+          },
+        },
+        activities: {
+          Gated: async () => {
+            await open.wait(30_000);
+            return 'real';
+          },
+        },
       });
       if (!hub) return;
       const { instanceId, executionId } = await hub.client.createOrchestrationInstance('One');
-      await eventually('task scheduled', async () =>
-        countType(await hub.client.getOrchestrationHistory(instanceId), 'TaskScheduled') === 1);
+      await eventually(
+        'task scheduled',
+        async () =>
+          countType(await hub.client.getOrchestrationHistory(instanceId), 'TaskScheduled') === 1,
+      );
       const stray = newEvent({ type: 'TaskCompleted', taskScheduledId: 99, result: '"stray"' });
       await hub.backend.client.sendOrchestrationMessage(
-        taskMessage(stray, { instanceId, executionId }));
+        taskMessage(stray, { instanceId, executionId }),
+      );
       await delay(500);
       const mid = await hub.client.getOrchestrationState(instanceId);
       assert.equal(mid?.orchestrationStatus, 'Running', 'the stray result ended the instance');

@@ -27,10 +27,12 @@ const waitForever: Orchestrator = function* (ctx) {
 
 for (const fixture of backendFixtures()) {
   describe(fixture.kind, () => {
-    it('[F3] whenAll([]) completes at once with []; whenAny([]) is refused at the call', async (t) => {
+    it('[F3] whenAll([]) is [] at once; whenAny([]) is refused at the call', async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {
-          EmptyAll: function* (ctx) { return yield ctx.whenAll([]); },
+          EmptyAll: function* (ctx) {
+            return yield ctx.whenAll([]);
+          },
           EmptyAny: function* (ctx) {
             try {
               ctx.whenAny([]);
@@ -56,11 +58,14 @@ for (const fixture of backendFixtures()) {
             let caught = 'none';
             try {
               yield ctx.whenAll([
-                ctx.callActivity('Slow', 1), ctx.callActivity('Fail'), ctx.callActivity('Slow', 2),
+                ctx.callActivity('Slow', 1),
+                ctx.callActivity('Fail'),
+                ctx.callActivity('Slow', 2),
               ]);
             } catch (err) {
-              caught = (err as { failureDetails?: { errorMessage?: string } })
-                .failureDetails?.errorMessage ?? String(err);
+              caught =
+                (err as { failureDetails?: { errorMessage?: string } }).failureDetails
+                  ?.errorMessage ?? String(err);
             }
             // Let the two late results arrive before finishing.
             yield ctx.createTimer(after(ctx, 1_500));
@@ -68,8 +73,13 @@ for (const fixture of backendFixtures()) {
           },
         },
         activities: {
-          Slow: async (_ctx, n: number) => { await delay(400); return n; },
-          Fail: () => { throw new Error('one of three failed'); },
+          Slow: async (_ctx, n: number) => {
+            await delay(400);
+            return n;
+          },
+          Fail: () => {
+            throw new Error('one of three failed');
+          },
         },
       });
       if (!hub) return;
@@ -85,7 +95,10 @@ for (const fixture of backendFixtures()) {
       const hub = await startHub(t, fixture, {
         orchestrations: {
           Nested: function* (ctx) {
-            const both = ctx.whenAll([ctx.waitForExternalEvent('A'), ctx.waitForExternalEvent('B')]);
+            const both = ctx.whenAll([
+              ctx.waitForExternalEvent('A'),
+              ctx.waitForExternalEvent('B'),
+            ]);
             const timer = ctx.createTimer(after(ctx, 60 * 60 * 1000));
             const winner = yield ctx.whenAny([both, timer]);
             if (winner !== both) return 'timer won';
@@ -117,8 +130,11 @@ for (const fixture of backendFixtures()) {
       });
       if (!hub) return;
       const { instanceId } = await hub.client.createOrchestrationInstance('FarTimer');
-      await eventually('running', async () =>
-        (await hub.client.getOrchestrationState(instanceId))?.orchestrationStatus === 'Running');
+      await eventually(
+        'running',
+        async () =>
+          (await hub.client.getOrchestrationState(instanceId))?.orchestrationStatus === 'Running',
+      );
       await hub.client.raiseEvent(instanceId, 'go');
       assert.equal(outputOf(await hub.wait(instanceId)), 'event');
       const history = await hub.client.getOrchestrationHistory(instanceId);
@@ -126,13 +142,22 @@ for (const fixture of backendFixtures()) {
       assert.equal(countType(history, 'TimerFired'), 0);
     });
 
-    it('[F9] terminate while an activity runs: its late result is discarded, it is not rerun', async (t) => {
+    it('[F9] terminate during an activity: late result discarded, no rerun', async (t) => {
       let runs = 0;
       let finished = 0;
       const hub = await startHub(t, fixture, {
-        orchestrations: { Slow: function* (ctx) { return yield ctx.callActivity('Work'); } },
+        orchestrations: {
+          Slow: function* (ctx) {
+            return yield ctx.callActivity('Work');
+          },
+        },
         activities: {
-          Work: async () => { runs++; await delay(2_000); finished++; return 'late'; },
+          Work: async () => {
+            runs++;
+            await delay(2_000);
+            finished++;
+            return 'late';
+          },
         },
       });
       if (!hub) return;
@@ -162,23 +187,38 @@ for (const fixture of backendFixtures()) {
         },
       });
       if (!hub) return;
-      const clients = [hub.client, await hub.addClient(), await hub.addClient(), await hub.addClient()];
+      const clients = [
+        hub.client,
+        await hub.addClient(),
+        await hub.addClient(),
+        await hub.addClient(),
+      ];
       const ids = Array.from({ length: 200 }, (_, i) => `race-${i}`);
-      const results = await Promise.allSettled(clients.flatMap((c) =>
-        ids.map((instanceId) => c.createOrchestrationInstance('Once', { instanceId }))));
+      const results = await Promise.allSettled(
+        clients.flatMap((c) =>
+          ids.map((instanceId) => c.createOrchestrationInstance('Once', { instanceId })),
+        ),
+      );
       const won = results.filter((r) => r.status === 'fulfilled').length;
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       assert.equal(won, 200);
       for (const r of lost) {
         assert.ok(isDurableTaskError(r.reason, 'INSTANCE_EXISTS'), String(r.reason));
       }
-      await eventually('200 instances running', () =>
-        ids.every((id) => starts.get(id) === 1) && starts.size === 200, 120_000, 250);
+      await eventually(
+        '200 instances running',
+        () => ids.every((id) => starts.get(id) === 1) && starts.size === 200,
+        120_000,
+        250,
+      );
       for (const id of ids.slice(0, 20)) {
         assert.equal((await hub.client.getOrchestrationStates(id)).length, 1, id);
       }
       await delay(1_000);
-      assert.ok([...starts.values()].every((n) => n === 1), 'an instance body started twice');
+      assert.ok(
+        [...starts.values()].every((n) => n === 1),
+        'an instance body started twice',
+      );
     });
 
     it('[F12] timers 8 and 45 days out are stored exactly and never fire early', async (t) => {
@@ -197,13 +237,18 @@ for (const fixture of backendFixtures()) {
       });
       if (!hub) return;
       const { instanceId } = await hub.client.createOrchestrationInstance('Far');
-      await eventually('running', async () =>
-        (await hub.client.getOrchestrationState(instanceId))?.orchestrationStatus === 'Running');
+      await eventually(
+        'running',
+        async () =>
+          (await hub.client.getOrchestrationState(instanceId))?.orchestrationStatus === 'Running',
+      );
       await delay(1_500);
       const history = await hub.client.getOrchestrationHistory(instanceId);
       const start = ofType(history, 'OrchestratorStarted')[0];
       assert.ok(start);
-      const due = ofType(history, 'TimerCreated').map((e) => Date.parse(e.fireAt) - Date.parse(start.timestamp));
+      const due = ofType(history, 'TimerCreated').map(
+        (e) => Date.parse(e.fireAt) - Date.parse(start.timestamp),
+      );
       assert.deepEqual(due, [8 * DAY_MS, 45 * DAY_MS]);
       assert.equal(countType(history, 'TimerFired'), 0);
       await hub.client.raiseEvent(instanceId, 'stop');
@@ -229,11 +274,16 @@ for (const fixture of backendFixtures()) {
       });
       if (!hub) return;
       const started = clock.now();
-      const { instanceId } = await hub.client.createOrchestrationInstance('Far', { instanceId: 'far' });
+      const { instanceId } = await hub.client.createOrchestrationInstance('Far', {
+        instanceId: 'far',
+      });
       const fired = async () =>
         countType(await hub.client.getOrchestrationHistory(instanceId), 'TimerFired');
-      await eventually('both timers created', async () =>
-        countType(await hub.client.getOrchestrationHistory(instanceId), 'TimerCreated') === 2);
+      await eventually(
+        'both timers created',
+        async () =>
+          countType(await hub.client.getOrchestrationHistory(instanceId), 'TimerCreated') === 2,
+      );
       clock.set(started + 8 * DAY_MS - 1_000);
       await delay(1_000);
       assert.equal(await fired(), 0, 'a timer fired before its due time');
@@ -254,19 +304,29 @@ for (const fixture of backendFixtures()) {
       const huge = 'x'.repeat(2 * 1024 * 1024);
       const hub = await startHub(t, fixture, {
         orchestrations: {
-          Huge: function* (ctx) { return yield ctx.callActivity('Huge'); },
+          Huge: function* (ctx) {
+            return yield ctx.callActivity('Huge');
+          },
           HugeCaught: function* (ctx) {
             try {
               yield ctx.callActivity('Huge');
               return -1;
             } catch (err) {
-              return ((err as { failureDetails?: { errorMessage?: string } })
-                .failureDetails?.errorMessage ?? '').length;
+              return (
+                (err as { failureDetails?: { errorMessage?: string } }).failureDetails
+                  ?.errorMessage ?? ''
+              ).length;
             }
           },
-          Fine: function* () { return 'fine'; },
+          Fine: function* () {
+            return 'fine';
+          },
         },
-        activities: { Huge: () => { throw new Error(huge); } },
+        activities: {
+          Huge: () => {
+            throw new Error(huge);
+          },
+        },
       });
       if (!hub) return;
       const [failed, caught] = await Promise.all([hub.run('Huge'), hub.run('HugeCaught')]);
@@ -291,7 +351,12 @@ for (const fixture of backendFixtures()) {
             return r.length;
           },
         },
-        activities: { Append: (_ctx, i: number) => { appendFileSync(file, `${i}\n`); return i; } },
+        activities: {
+          Append: (_ctx, i: number) => {
+            appendFileSync(file, `${i}\n`);
+            return i;
+          },
+        },
       });
       if (!hub) return;
       const state = await hub.run('Wide', { instanceId: 'wide' }, 180_000);
@@ -306,26 +371,42 @@ for (const fixture of backendFixtures()) {
     // On NATS an instance stays with the worker that owns its partition; when that
     // worker lacks the orchestration, the late worker never sees it (reported to the
     // NATS backend owner). Eight instances make sure some land on each worker.
-    it('[F16] an unknown orchestration is retried, not failed, until a worker registers it', {
-      todo: fixture.kind === 'nats'
-        ? 'product gap: instances on partitions of a worker without the registration stay stuck'
-        : undefined,
-    }, async (t) => {
-      const hub = await startHub(t, fixture, { orchestrations: {} });
-      if (!hub) return;
-      const ids = Array.from({ length: 8 }, (_, i) => `unregistered-${i}`);
-      await Promise.all(ids.map((instanceId) =>
-        hub.client.createOrchestrationInstance('Unregistered', { instanceId })));
-      await delay(2_000);
-      for (const id of ids) {
-        const mid = await hub.client.getOrchestrationState(id);
-        assert.ok(mid && ['Pending', 'Running'].includes(mid.orchestrationStatus),
-          `status while unregistered: ${mid?.orchestrationStatus}`);
-      }
-      await hub.addWorker({ orchestrations: { Unregistered: function* () { return 'picked up'; } } });
-      const done = await Promise.all(ids.map((id) => hub.wait(id, 45_000)));
-      for (const s of done) assert.equal(outputOf(s), 'picked up');
-    });
+    it(
+      '[F16] an unknown orchestration is retried, not failed, until a worker registers it',
+      {
+        todo:
+          fixture.kind === 'nats'
+            ? 'product gap: instances on partitions of a worker without the registration stay stuck'
+            : undefined,
+      },
+      async (t) => {
+        const hub = await startHub(t, fixture, { orchestrations: {} });
+        if (!hub) return;
+        const ids = Array.from({ length: 8 }, (_, i) => `unregistered-${i}`);
+        await Promise.all(
+          ids.map((instanceId) =>
+            hub.client.createOrchestrationInstance('Unregistered', { instanceId }),
+          ),
+        );
+        await delay(2_000);
+        for (const id of ids) {
+          const mid = await hub.client.getOrchestrationState(id);
+          assert.ok(
+            mid && ['Pending', 'Running'].includes(mid.orchestrationStatus),
+            `status while unregistered: ${mid?.orchestrationStatus}`,
+          );
+        }
+        await hub.addWorker({
+          orchestrations: {
+            Unregistered: function* () {
+              return 'picked up';
+            },
+          },
+        });
+        const done = await Promise.all(ids.map((id) => hub.wait(id, 45_000)));
+        for (const s of done) assert.equal(outputOf(s), 'picked up');
+      },
+    );
 
     it('[F16] an orchestration nobody registers fails after the bounded retry time', async (t) => {
       const hub = await startHub(t, fixture, {
@@ -345,14 +426,22 @@ for (const fixture of backendFixtures()) {
       const hub = await startHub(t, fixture, {
         orchestrations: {
           Parent: function* (ctx) {
-            return yield ctx.whenAll([1, 2].map((i) =>
-              ctx.callSubOrchestration('Child', i, { instanceId: `${ctx.instanceId}-c${i}` })));
+            return yield ctx.whenAll(
+              [1, 2].map((i) =>
+                ctx.callSubOrchestration('Child', i, { instanceId: `${ctx.instanceId}-c${i}` }),
+              ),
+            );
           },
-          Child: function* (_ctx, i: number) { return i; },
+          Child: function* (_ctx, i: number) {
+            return i;
+          },
         },
       });
       if (!hub) return;
-      await Promise.all([hub.run('Parent', { instanceId: 'rec' }), hub.run('Parent', { instanceId: 'flat' })]);
+      await Promise.all([
+        hub.run('Parent', { instanceId: 'rec' }),
+        hub.run('Parent', { instanceId: 'flat' }),
+      ]);
       const rec = await hub.client.purgeInstance('rec', { recursive: true });
       assert.equal(rec.deletedInstanceCount, 3);
       for (const id of ['rec', 'rec-c1', 'rec-c2']) {
@@ -362,8 +451,14 @@ for (const fixture of backendFixtures()) {
       const flat = await hub.client.purgeInstance('flat');
       assert.equal(flat.deletedInstanceCount, 1);
       assert.equal(await hub.client.getOrchestrationState('flat'), null);
-      assert.equal((await hub.client.getOrchestrationState('flat-c1'))?.orchestrationStatus, 'Completed');
-      assert.equal((await hub.client.getOrchestrationState('flat-c2'))?.orchestrationStatus, 'Completed');
+      assert.equal(
+        (await hub.client.getOrchestrationState('flat-c1'))?.orchestrationStatus,
+        'Completed',
+      );
+      assert.equal(
+        (await hub.client.getOrchestrationState('flat-c2'))?.orchestrationStatus,
+        'Completed',
+      );
     });
 
     it('[F19] ten concurrent starts of one id run the body once', async (t) => {
@@ -378,8 +473,11 @@ for (const fixture of backendFixtures()) {
         },
       });
       if (!hub) return;
-      const results = await Promise.allSettled(Array.from({ length: 10 }, () =>
-        hub.client.createOrchestrationInstance('Sleepy', { instanceId: 'one' })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, () =>
+          hub.client.createOrchestrationInstance('Sleepy', { instanceId: 'one' }),
+        ),
+      );
       const won = results.filter((r) => r.status === 'fulfilled');
       assert.equal(won.length, 1, 'the default dedupe rule let more than one start through');
       for (const r of results) {
@@ -400,26 +498,39 @@ for (const fixture of backendFixtures()) {
         },
       });
       if (!hub) return;
-      await rejectsWithCode(hub.client.createOrchestrationInstance('Echo', { instanceId: '' }),
-        'INVALID_INSTANCE_ID');
-      await rejectsWithCode(hub.client.createOrchestrationInstance('Echo', {
-        instanceId: 'y'.repeat(10_000) }), 'INVALID_INSTANCE_ID');
+      await rejectsWithCode(
+        hub.client.createOrchestrationInstance('Echo', { instanceId: '' }),
+        'INVALID_INSTANCE_ID',
+      );
+      await rejectsWithCode(
+        hub.client.createOrchestrationInstance('Echo', {
+          instanceId: 'y'.repeat(10_000),
+        }),
+        'INVALID_INSTANCE_ID',
+      );
       const long = 'é'.repeat(128) + '😀'.repeat(128);
       const ids = [' ', 'a.b', 'a*', '>', 'über/ünïcödé', long];
-      await Promise.all(ids.map(async (id) => {
-        await hub.client.createOrchestrationInstance('Echo', { instanceId: id });
-        await hub.client.raiseEvent(id, 'go', `for ${id}`);
-        const state = await hub.wait(id);
-        assert.deepEqual(outputOf(state), { id, v: `for ${id}` });
-        assert.equal(state.orchestrationInstance.instanceId, id);
-      }));
+      await Promise.all(
+        ids.map(async (id) => {
+          await hub.client.createOrchestrationInstance('Echo', { instanceId: id });
+          await hub.client.raiseEvent(id, 'go', `for ${id}`);
+          const state = await hub.wait(id);
+          assert.deepEqual(outputOf(state), { id, v: `for ${id}` });
+          assert.equal(state.orchestrationInstance.instanceId, id);
+        }),
+      );
       for (const id of ids) {
-        assert.equal((await hub.client.getOrchestrationState(id))?.orchestrationInstance.instanceId, id);
+        assert.equal(
+          (await hub.client.getOrchestrationState(id))?.orchestrationInstance.instanceId,
+          id,
+        );
         const history = await hub.client.getOrchestrationHistory(id);
         assert.equal(ofType(history, 'ExecutionStarted')[0]?.orchestrationInstance.instanceId, id);
         const found = await hub.client.queryInstances({ instanceIdPrefix: id });
-        assert.ok(found.orchestrationState.some((s) => s.orchestrationInstance.instanceId === id),
-          `query by prefix missed ${JSON.stringify(id)}`);
+        assert.ok(
+          found.orchestrationState.some((s) => s.orchestrationInstance.instanceId === id),
+          `query by prefix missed ${JSON.stringify(id)}`,
+        );
         assert.equal((await hub.client.purgeInstance(id)).deletedInstanceCount, 1, id);
         assert.equal(await hub.client.getOrchestrationState(id), null);
       }

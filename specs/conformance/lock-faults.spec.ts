@@ -16,7 +16,9 @@ const greet: Orchestrator = function* (ctx, name: string) {
 
 for (const fixture of backendFixtures()) {
   describe(fixture.kind, () => {
-    itWithHooks(fixture, ['failCheckpoints'],
+    itWithHooks(
+      fixture,
+      ['failCheckpoints'],
       '[74] a failed first checkpoint commits nothing; the retry completes the instance',
       async (t) => {
         const hub = await startHub(t, fixture, {
@@ -31,16 +33,24 @@ for (const fixture of backendFixtures()) {
         assert.equal(countType(history, 'ExecutionStarted'), 1);
         assert.equal(countType(history, 'TaskScheduled'), 1);
         assert.equal(countType(history, 'ExecutionCompleted'), 1);
-      });
+      },
+    );
 
-    itWithHooks(fixture, ['failActivityCompletions'],
+    itWithHooks(
+      fixture,
+      ['failActivityCompletions'],
       '[76] an activity completion that throws once is redelivered and run again',
       async (t) => {
         let runs = 0;
         const hub = await startHub(t, fixture, {
           backend: { activityLockMs: 1_500, faults: { failActivityCompletions: 1 } },
           orchestrations: { Greet: greet },
-          activities: { SayHello: (_ctx, name: string) => { runs++; return `Hello, ${name}!`; } },
+          activities: {
+            SayHello: (_ctx, name: string) => {
+              runs++;
+              return `Hello, ${name}!`;
+            },
+          },
         });
         if (!hub) return;
         const state = await hub.run('Greet', { instanceId: 'act-retry', input: 'World' });
@@ -48,9 +58,12 @@ for (const fixture of backendFixtures()) {
         assert.equal(runs, 2, 'the activity was not run again after its completion failed');
         const history = await hub.client.getOrchestrationHistory('act-retry');
         assert.equal(countType(history, 'TaskCompleted'), 1);
-      });
+      },
+    );
 
-    itWithHooks(fixture, ['beforeActivityCompletion', 'failActivityRenewals'],
+    itWithHooks(
+      fixture,
+      ['beforeActivityCompletion', 'failActivityRenewals'],
       '[76] a hung completion loses its lock; a second worker completes; the late one is rejected',
       async (t) => {
         const release = gate();
@@ -77,9 +90,13 @@ for (const fixture of backendFixtures()) {
         if (!hub) return;
         t.after(() => release.open());
         const { instanceId } = await hub.client.createOrchestrationInstance('Greet', {
-          instanceId: 'hung', input: 'World',
+          instanceId: 'hung',
+          input: 'World',
         });
-        await hub.addWorker({ activities: { SayHello: sayHello }, orchestrations: { Greet: greet } });
+        await hub.addWorker({
+          activities: { SayHello: sayHello },
+          orchestrations: { Greet: greet },
+        });
         const done = await hub.wait(instanceId);
         assert.equal(outputOf(done), 'Hello, World! (delivery 2)');
         release.open();
@@ -89,14 +106,18 @@ for (const fixture of backendFixtures()) {
         assert.equal(outputOf(after!), 'Hello, World! (delivery 2)');
         const history = await hub.client.getOrchestrationHistory(instanceId);
         assert.equal(countType(history, 'TaskCompleted'), 1, 'the stale completion was applied');
-      });
+      },
+    );
 
     it('[77] renewals keep a long episode and a long activity with one holder', async (t) => {
       let startEpisodes = 0;
       let activityRuns = 0;
       const slowStart: OrchestrationMiddleware = async (ctx, next) => {
-        if (ctx.name === 'Slow' && ctx.runtimeState.pastEvents.length === 0 &&
-          ctx.runtimeState.newEvents.some((e) => e.type === 'ExecutionStarted' && e.input === '0')) {
+        if (
+          ctx.name === 'Slow' &&
+          ctx.runtimeState.pastEvents.length === 0 &&
+          ctx.runtimeState.newEvents.some((e) => e.type === 'ExecutionStarted' && e.input === '0')
+        ) {
           startEpisodes++;
           await delay(5_000);
         }
@@ -113,15 +134,22 @@ for (const fixture of backendFixtures()) {
             }
             return 'ok';
           },
-          LongActivity: function* (ctx) { return yield ctx.callActivity('Long'); },
+          LongActivity: function* (ctx) {
+            return yield ctx.callActivity('Long');
+          },
         },
         activities: {
-          Long: async () => { activityRuns++; await delay(5_000); return 'long done'; },
+          Long: async () => {
+            activityRuns++;
+            await delay(5_000);
+            return 'long done';
+          },
         },
       });
       if (!hub) return;
       const [slow, long] = await Promise.all([
-        hub.run('Slow', { input: 0 }), hub.run('LongActivity'),
+        hub.run('Slow', { input: 0 }),
+        hub.run('LongActivity'),
       ]);
       assert.equal(outputOf(slow), 'ok');
       assert.equal(startEpisodes, 1, 'the long episode lost its lock and ran again');
@@ -129,7 +157,7 @@ for (const fixture of backendFixtures()) {
       assert.equal(activityRuns, 1, 'the long activity lost its lock and ran again');
     });
 
-    it('[80] a session abort in orchestrator or activity code is retried, never seen', async (t) => {
+    it('[80] a session abort in orchestrator or activity is retried, never seen', async (t) => {
       let orchestratorAborts = 0;
       let activityAborts = 0;
       const hub = await startHub(t, fixture, {

@@ -56,12 +56,18 @@ for (const fixture of backendFixtures()) {
       if (!hub) return;
       const forever = await hub.client.createOrchestrationInstance('Forever');
       const sleeper = await hub.client.createOrchestrationInstance('Sleeper');
-      await eventually('both running', async () =>
-        (await statusOf(hub, forever.instanceId)) === 'Running' &&
-        (await statusOf(hub, sleeper.instanceId)) === 'Running');
+      await eventually(
+        'both running',
+        async () =>
+          (await statusOf(hub, forever.instanceId)) === 'Running' &&
+          (await statusOf(hub, sleeper.instanceId)) === 'Running',
+      );
       await hub.client.terminate(forever.instanceId, 'sayōnara');
       await hub.client.terminate(sleeper.instanceId, 'early');
-      const [f, s] = await Promise.all([hub.wait(forever.instanceId), hub.wait(sleeper.instanceId)]);
+      const [f, s] = await Promise.all([
+        hub.wait(forever.instanceId),
+        hub.wait(sleeper.instanceId),
+      ]);
       assert.equal(outputOf(f, 'Terminated'), 'sayōnara');
       assert.equal(outputOf(s, 'Terminated'), 'early');
       const history = await hub.client.getOrchestrationHistory(sleeper.instanceId);
@@ -88,14 +94,20 @@ for (const fixture of backendFixtures()) {
       if (!hub) return;
       const one = await hub.client.createOrchestrationInstance('Status');
       const ten = await hub.client.createOrchestrationInstance('Ten');
-      await eventually('both running', async () =>
-        (await statusOf(hub, one.instanceId)) === 'Running' &&
-        (await statusOf(hub, ten.instanceId)) === 'Running');
+      await eventually(
+        'both running',
+        async () =>
+          (await statusOf(hub, one.instanceId)) === 'Running' &&
+          (await statusOf(hub, ten.instanceId)) === 'Running',
+      );
       await hub.client.suspend(one.instanceId, 'hold on');
       await hub.client.suspend(ten.instanceId);
-      await eventually('both suspended', async () =>
-        (await statusOf(hub, one.instanceId)) === 'Suspended' &&
-        (await statusOf(hub, ten.instanceId)) === 'Suspended');
+      await eventually(
+        'both suspended',
+        async () =>
+          (await statusOf(hub, one.instanceId)) === 'Suspended' &&
+          (await statusOf(hub, ten.instanceId)) === 'Suspended',
+      );
       await hub.client.raiseEvent(one.instanceId, 'Update', 'new status');
       for (let i = 0; i < 10; i++) await hub.client.raiseEvent(ten.instanceId, 'E', i);
       await delay(1_500);
@@ -106,7 +118,8 @@ for (const fixture of backendFixtures()) {
       await hub.client.resume(one.instanceId, 'go on');
       await hub.client.resume(ten.instanceId);
       const [doneOne, doneTen] = await Promise.all([
-        hub.wait(one.instanceId), hub.wait(ten.instanceId),
+        hub.wait(one.instanceId),
+        hub.wait(ten.instanceId),
       ]);
       assert.equal(outputOf(doneOne), 'new status');
       assert.equal(doneOne.customStatus, '"new status"');
@@ -126,7 +139,11 @@ for (const fixture of backendFixtures()) {
 
     it('[59] a scheduled start waits for its time; an immediate one does not', async (t) => {
       const hub = await startHub(t, fixture, {
-        orchestrations: { When: function* (ctx) { return ctx.currentUtcDateTime.toISOString(); } },
+        orchestrations: {
+          When: function* (ctx) {
+            return ctx.currentUtcDateTime.toISOString();
+          },
+        },
       });
       if (!hub) return;
       const startAt = new Date(Date.now() + 2_500);
@@ -137,15 +154,23 @@ for (const fixture of backendFixtures()) {
       assert.equal(pending?.scheduledStartTime?.toISOString(), startAt.toISOString());
       const immediate = await hub.wait(now.instanceId);
       assert.equal(immediate.scheduledStartTime, null);
-      assert.equal(await statusOf(hub, later.instanceId), 'Pending',
-        'the scheduled instance started with the immediate one');
+      assert.equal(
+        await statusOf(hub, later.instanceId),
+        'Pending',
+        'the scheduled instance started with the immediate one',
+      );
       const delayed = await hub.wait(later.instanceId);
-      assert.ok(Date.parse(outputOf(delayed) as string) >= startAt.getTime(),
-        'the orchestration saw a time before its scheduled start');
+      assert.ok(
+        Date.parse(outputOf(delayed) as string) >= startAt.getTime(),
+        'the orchestration saw a time before its scheduled start',
+      );
       assert.equal(delayed.scheduledStartTime?.toISOString(), startAt.toISOString());
       assert.ok(immediate.completedTime! < delayed.completedTime!);
       const history = await hub.client.getOrchestrationHistory(later.instanceId);
-      assert.equal(ofType(history, 'ExecutionStarted')[0]?.scheduledStartTime, startAt.toISOString());
+      assert.equal(
+        ofType(history, 'ExecutionStarted')[0]?.scheduledStartTime,
+        startAt.toISOString(),
+      );
     });
 
     it('[60] instance-id reuse under the legacy rule (dedupeRule: legacy)', async (t) => {
@@ -156,9 +181,14 @@ for (const fixture of backendFixtures()) {
       if (!hub) return;
       const first = await hub.run('Hello', { instanceId: 'reuse', input: 'one' });
       assert.equal(outputOf(first), 'Hello, one!');
-      const create = (input: string, dedupeStatuses?: OrchestrationState['orchestrationStatus'][]) =>
+      const create = (
+        input: string,
+        dedupeStatuses?: OrchestrationState['orchestrationStatus'][],
+      ) =>
         hub.client.createOrchestrationInstance('Hello', {
-          instanceId: 'reuse', input, ...(dedupeStatuses ? { dedupeStatuses } : {}),
+          instanceId: 'reuse',
+          input,
+          ...(dedupeStatuses ? { dedupeStatuses } : {}),
         });
       await rejectsWithCode(create('x'), 'INSTANCE_EXISTS');
       await rejectsWithCode(create('x', ['Completed']), 'INSTANCE_EXISTS');
@@ -177,16 +207,23 @@ for (const fixture of backendFixtures()) {
       if (!hub) return;
       await hub.client.createOrchestrationInstance('Forever', { instanceId: 'live' });
       await rejectsWithCode(
-        hub.client.createOrchestrationInstance('Forever', { instanceId: 'live' }), 'INSTANCE_EXISTS');
+        hub.client.createOrchestrationInstance('Forever', { instanceId: 'live' }),
+        'INSTANCE_EXISTS',
+      );
       await hub.run('Hello', { instanceId: 'done', input: 'one' });
-      await rejectsWithCode(hub.client.createOrchestrationInstance('Hello', {
-        instanceId: 'done', input: 'x', dedupeStatuses: ['Completed'],
-      }), 'INSTANCE_EXISTS');
+      await rejectsWithCode(
+        hub.client.createOrchestrationInstance('Hello', {
+          instanceId: 'done',
+          input: 'x',
+          dedupeStatuses: ['Completed'],
+        }),
+        'INSTANCE_EXISTS',
+      );
       await hub.client.createOrchestrationInstance('Hello', { instanceId: 'done', input: 'two' });
       assert.equal(outputOf(await hub.wait('done')), 'Hello, two!');
     });
 
-    it('[61] completed, failed and terminated instances are re-created with new input', async (t) => {
+    it('[61] completed, failed and terminated instances re-created with new input', async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {
           Hello: hello,
@@ -200,15 +237,25 @@ for (const fixture of backendFixtures()) {
       const completed = await hub.run('Hello', { instanceId: 'c', input: 'one' });
       const failed = await hub.run('Hello', { instanceId: 'f', input: null });
       assert.equal(failed.orchestrationStatus, 'Failed');
-      await hub.client.createOrchestrationInstance('Stoppable', { instanceId: 'x', input: 'block' });
+      await hub.client.createOrchestrationInstance('Stoppable', {
+        instanceId: 'x',
+        input: 'block',
+      });
       await eventually('running', async () => (await statusOf(hub, 'x')) === 'Running');
       await hub.client.terminate('x', 'stop');
       const terminated = await hub.wait('x');
       assert.equal(terminated.orchestrationStatus, 'Terminated');
       await delay(20);
-      for (const [old, name] of [[completed, 'Hello'], [failed, 'Hello'], [terminated, 'Stoppable']] as const) {
+      for (const [old, name] of [
+        [completed, 'Hello'],
+        [failed, 'Hello'],
+        [terminated, 'Stoppable'],
+      ] as const) {
         const id = old.orchestrationInstance.instanceId;
-        const again = await hub.client.createOrchestrationInstance(name, { instanceId: id, input: 'NotNull' });
+        const again = await hub.client.createOrchestrationInstance(name, {
+          instanceId: id,
+          input: 'NotNull',
+        });
         const done = await hub.wait(id);
         assert.equal(outputOf(done), 'Hello, NotNull!', id);
         assert.equal(done.orchestrationInstance.executionId, again.executionId);
@@ -219,7 +266,9 @@ for (const fixture of backendFixtures()) {
     });
 
     it('[63] purge one instance: gone, idempotent, refused while running', async (t) => {
-      const hub = await startHub(t, fixture, { orchestrations: { Hello: hello, Forever: waitForever } });
+      const hub = await startHub(t, fixture, {
+        orchestrations: { Hello: hello, Forever: waitForever },
+      });
       if (!hub) return;
       await hub.run('Hello', { instanceId: 'p', input: 'x' });
       const first = await hub.client.purgeInstance('p');
@@ -244,22 +293,30 @@ for (const fixture of backendFixtures()) {
         hub.run('Hello', { instanceId: 'w2', input: '2' }),
       ]);
       const two = await hub.client.purgeInstances({
-        createdTimeFrom: from, createdTimeTo: new Date(Date.now() + 1_000),
-        runtimeStatus: ['Completed'], timeoutMs: 30_000,
+        createdTimeFrom: from,
+        createdTimeTo: new Date(Date.now() + 1_000),
+        runtimeStatus: ['Completed'],
+        timeoutMs: 30_000,
       });
       assert.equal(two.deletedInstanceCount, 2);
       assert.equal(two.isComplete, true);
       assert.equal(await hub.client.getOrchestrationState('w1'), null);
       assert.equal(await hub.client.getOrchestrationState('w2'), null);
 
-      await Promise.all(Array.from({ length: 50 }, (_, i) =>
-        hub.run('Hello', { instanceId: `many-${i}`, input: String(i) })));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          hub.run('Hello', { instanceId: `many-${i}`, input: String(i) }),
+        ),
+      );
       // The case expects isComplete=false from a 100 ms budget over 50 instances; an
       // in-memory purge can legitimately finish inside it, so the assertion is
       // that the flag tells the truth about what is left.
       const partial = await hub.client.purgeInstances({ createdTimeFrom: from, timeoutMs: 100 });
-      const left = (await Promise.all(Array.from({ length: 50 }, (_, i) =>
-        hub.client.getOrchestrationState(`many-${i}`)))).filter((s) => s !== null).length;
+      const left = (
+        await Promise.all(
+          Array.from({ length: 50 }, (_, i) => hub.client.getOrchestrationState(`many-${i}`)),
+        )
+      ).filter((s) => s !== null).length;
       assert.equal(typeof partial.isComplete, 'boolean');
       assert.equal(partial.deletedInstanceCount, 50 - left);
       assert.equal(partial.isComplete, left === 0);
@@ -288,10 +345,14 @@ for (const fixture of backendFixtures()) {
       const prefixed = await hub.client.queryInstances({ instanceIdPrefix: 'pre-' });
       assert.deepEqual(
         prefixed.orchestrationState.map((s) => s.orchestrationInstance.instanceId).sort(),
-        ids.slice(0, 5));
+        ids.slice(0, 5),
+      );
       assert.equal(prefixed.continuationToken, null);
       const paged = await queryAll(hub, { instanceIdPrefix: 'pre-', pageSize: 2 });
-      assert.deepEqual(paged.map((s) => s.orchestrationInstance.instanceId).sort(), ids.slice(0, 5));
+      assert.deepEqual(
+        paged.map((s) => s.orchestrationInstance.instanceId).sort(),
+        ids.slice(0, 5),
+      );
     });
   });
 }

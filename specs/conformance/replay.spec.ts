@@ -51,7 +51,7 @@ for (const fixture of backendFixtures()) {
       assert.equal(outputOf(await hub.run('Factorial', { input: 10 })), 3628800);
     });
 
-    it('[15] a decision added only when not replaying fails the instance, naming its kind', async (t) => {
+    it('[15] a decision made only when not replaying fails, naming its kind', async (t) => {
       const nonDet = (extra: (ctx: Parameters<Orchestrator>[0]) => Task): Orchestrator =>
         function* (ctx) {
           yield ctx.callActivity('Noop');
@@ -65,7 +65,9 @@ for (const fixture of backendFixtures()) {
           ExtraTimer: nonDet((ctx) => zeroTimer(ctx)),
           ExtraActivity: nonDet((ctx) => ctx.callActivity('Noop')),
           ExtraChild: nonDet((ctx) => ctx.callSubOrchestration('Child')),
-          Child: function* () { return 'child'; },
+          Child: function* () {
+            return 'child';
+          },
           Parent: function* (ctx) {
             try {
               yield ctx.callSubOrchestration('ExtraTimer');
@@ -79,10 +81,16 @@ for (const fixture of backendFixtures()) {
       });
       if (!hub) return;
       const [timer, activity, child, parent] = await Promise.all([
-        hub.run('ExtraTimer'), hub.run('ExtraActivity'), hub.run('ExtraChild'), hub.run('Parent'),
+        hub.run('ExtraTimer'),
+        hub.run('ExtraActivity'),
+        hub.run('ExtraChild'),
+        hub.run('Parent'),
       ]);
-      for (const [state, kind] of [[timer, /timer/i], [activity, /activity/i],
-        [child, /sub-?orchestration/i]] as const) {
+      for (const [state, kind] of [
+        [timer, /timer/i],
+        [activity, /activity/i],
+        [child, /sub-?orchestration/i],
+      ] as const) {
         assert.equal(state.orchestrationStatus, 'Failed', `${String(kind)}: ${state.output}`);
         assert.match(state.output ?? '', kind);
         assert.match(state.output ?? '', /non-?determinis|chang/i);
@@ -93,7 +101,7 @@ for (const fixture of backendFixtures()) {
       assert.match(message as string, /timer/i);
     });
 
-    it('[16] a different activity or sub-orchestration name on replay fails the instance', async (t) => {
+    it('[16] another activity or sub-orchestration name on replay fails', async (t) => {
       const hub = await startHub(t, fixture, {
         workerOptions: REPLAYING,
         orchestrations: {
@@ -105,14 +113,19 @@ for (const fixture of backendFixtures()) {
             yield ctx.callSubOrchestration(ctx.isReplaying ? 'ChildB' : 'ChildA');
             return 'unreachable';
           },
-          ChildA: function* () { return 'a'; },
-          ChildB: function* () { return 'b'; },
+          ChildA: function* () {
+            return 'a';
+          },
+          ChildB: function* () {
+            return 'b';
+          },
         },
         activities: { Noop: () => null, Other: () => null },
       });
       if (!hub) return;
       const [activity, child] = await Promise.all([
-        hub.run('RenamedActivity'), hub.run('RenamedChild'),
+        hub.run('RenamedActivity'),
+        hub.run('RenamedChild'),
       ]);
       assert.equal(activity.orchestrationStatus, 'Failed');
       assert.match(activity.output ?? '', /activity/i);
@@ -122,7 +135,7 @@ for (const fixture of backendFixtures()) {
       assert.match(child.output ?? '', /ChildA|ChildB/);
     });
 
-    it('[17] an episode split by the message limit is invisible to the orchestration', async (t) => {
+    it('[17] an episode split by the message limit is invisible', async (t) => {
       const hub = await startHub(t, fixture, {
         backend: { maxMessagesPerCheckpoint: 80 },
         orchestrations: {
@@ -138,11 +151,18 @@ for (const fixture of backendFixtures()) {
       if (!hub) return;
       const state = await hub.run('Sum', undefined, 120_000);
       assert.equal(outputOf(state), 19900);
-      const history = await hub.client.getOrchestrationHistory(state.orchestrationInstance.instanceId);
+      const history = await hub.client.getOrchestrationHistory(
+        state.orchestrationInstance.instanceId,
+      );
       assert.equal(countType(history, 'TaskScheduled'), 200);
       assert.equal(countType(history, 'TaskCompleted'), 200);
-      const ids = ofType(history, 'TaskScheduled').map((e) => e.eventId).sort((a, b) => a - b);
-      assert.deepEqual(ids, Array.from({ length: 200 }, (_, i) => i));
+      const ids = ofType(history, 'TaskScheduled')
+        .map((e) => e.eventId)
+        .sort((a, b) => a - b);
+      assert.deepEqual(
+        ids,
+        Array.from({ length: 200 }, (_, i) => i),
+      );
     });
 
     it('[18] a pending timer keeps the instance Running after its code returned', async (t) => {
@@ -158,8 +178,10 @@ for (const fixture of backendFixtures()) {
       const { instanceId } = await hub.client.createOrchestrationInstance('Early');
       await delay(800);
       const mid = await hub.client.getOrchestrationState(instanceId);
-      assert.ok(mid && ['Pending', 'Running'].includes(mid.orchestrationStatus),
-        `status before the timer fired: ${mid?.orchestrationStatus}`);
+      assert.ok(
+        mid && ['Pending', 'Running'].includes(mid.orchestrationStatus),
+        `status before the timer fired: ${mid?.orchestrationStatus}`,
+      );
       const done = await hub.wait(instanceId);
       assert.equal(outputOf(done), 'returned early');
       const history = await hub.client.getOrchestrationHistory(instanceId);

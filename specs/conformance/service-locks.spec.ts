@@ -20,7 +20,7 @@ import {
 
 for (const fixture of backendFixtures()) {
   describe(fixture.kind, () => {
-    it('[68] a new instance yields one work item with only its start and an empty state', async (t) => {
+    it('[68] a new instance: one work item, only its start, empty state', async (t) => {
       const b = await startService(t, fixture);
       if (!b) return;
       await createInstance(b, 'myinstance', 'Greet', '"World"');
@@ -34,8 +34,14 @@ for (const fixture of backendFixtures()) {
       assert.equal(start.name, 'Greet');
       assert.equal(start.input, '"World"');
       assert.equal(wi.orchestrationRuntimeState.events.length, 0);
-      assert.throws(() => wi.orchestrationRuntimeState.name, (e) => isDurableTaskError(e));
-      assert.throws(() => wi.orchestrationRuntimeState.input, (e) => isDurableTaskError(e));
+      assert.throws(
+        () => wi.orchestrationRuntimeState.name,
+        (e) => isDurableTaskError(e),
+      );
+      assert.throws(
+        () => wi.orchestrationRuntimeState.input,
+        (e) => isDurableTaskError(e),
+      );
       // INV-1: while held, no second work item for it.
       assert.equal(await lockOrchestration(b, EMPTY_RECEIVE_MS), null);
       await b.service.releaseOrchestrationWorkItem(wi);
@@ -59,23 +65,29 @@ for (const fixture of backendFixtures()) {
     });
 
     for (const final of ['Completed', 'Terminated', 'Failed'] as const) {
-      it(`[70] a checkpoint to ${final} stores a final record verbatim and ends work`, async (t) => {
+      it(`[70] a checkpoint to ${final} stores a final record verbatim`, async (t) => {
         const b = await startService(t, fixture);
         if (!b) return;
         const { instanceId } = await createInstance(b, `final-${final}`, 'Greet', '"x"');
         const wi = await lockOrchestration(b);
         assert.ok(wi);
         const failureDetails = {
-          errorType: 'RangeError', errorMessage: 'out of range',
-          stackTrace: 'RangeError: out of range\n    at step (orch.ts:1:1)', isNonRetriable: false,
+          errorType: 'RangeError',
+          errorMessage: 'out of range',
+          stackTrace: 'RangeError: out of range\n    at step (orch.ts:1:1)',
+          isNonRetriable: false,
         };
         const result = final === 'Failed' ? undefined : final === 'Completed' ? '"done"' : '"stop"';
         await checkpoint(b, wi, {
-          events: [{
-            type: 'ExecutionCompleted', eventId: 0, orchestrationStatus: final,
-            ...(result !== undefined ? { result } : {}),
-            ...(final === 'Failed' ? { failureDetails } : {}),
-          }],
+          events: [
+            {
+              type: 'ExecutionCompleted',
+              eventId: 0,
+              orchestrationStatus: final,
+              ...(result !== undefined ? { result } : {}),
+              ...(final === 'Failed' ? { failureDetails } : {}),
+            },
+          ],
         });
         await b.service.releaseOrchestrationWorkItem(wi);
         const [state] = await b.client.getOrchestrationState(instanceId);
@@ -100,7 +112,11 @@ for (const fixture of backendFixtures()) {
       assert.ok(wi);
       const owner = executionOf(wi);
       const scheduled = newEvent({
-        type: 'TaskScheduled', eventId: 7, name: 'SayHello', version: '', input: '"World"',
+        type: 'TaskScheduled',
+        eventId: 7,
+        name: 'SayHello',
+        version: '',
+        input: '"World"',
       });
       await checkpoint(b, wi, {
         events: [{ type: 'TaskScheduled', eventId: 7, name: 'SayHello', version: '' }],
@@ -117,10 +133,17 @@ for (const fixture of backendFixtures()) {
       assert.equal(awi.taskMessage.event.input, '"World"');
       assert.equal(awi.taskMessage.event.eventId, 7);
       assert.equal(awi.deliveryCount, 1);
-      assert.equal(await lockActivity(b, EMPTY_RECEIVE_MS), null, 'locked activity handed out twice');
+      assert.equal(
+        await lockActivity(b, EMPTY_RECEIVE_MS),
+        null,
+        'locked activity handed out twice',
+      );
 
       const done = newEvent({ type: 'TaskCompleted', taskScheduledId: 7, result: '42' });
-      await b.service.completeActivityWorkItem(awi, taskMessage(done, awi.taskMessage.orchestrationInstance));
+      await b.service.completeActivityWorkItem(
+        awi,
+        taskMessage(done, awi.taskMessage.orchestrationInstance),
+      );
       const next = await lockOrchestration(b);
       assert.ok(next, 'no orchestration work item after the activity completed');
       assert.equal(next.newMessages.length, 1);
@@ -144,17 +167,25 @@ for (const fixture of backendFixtures()) {
       const again = await lockOrchestration(b);
       assert.ok(again, 'abandoned batch not redelivered');
       assert.equal(again.instanceId, 'abandon-me');
-      assert.deepEqual(again.newMessages.map((m) => m.event), before);
+      assert.deepEqual(
+        again.newMessages.map((m) => m.event),
+        before,
+      );
     });
 
-    it('[73] an abandoned activity work item comes back with name, id 123 and no input', async (t) => {
+    it('[73] an abandoned activity comes back: name, id 123, no input', async (t) => {
       const b = await startService(t, fixture);
       if (!b) return;
       await createInstance(b, 'act-abandon', 'Greet');
       const wi = await lockOrchestration(b);
       assert.ok(wi);
       const owner = executionOf(wi);
-      const scheduled = newEvent({ type: 'TaskScheduled', eventId: 123, name: 'Poke', version: '' });
+      const scheduled = newEvent({
+        type: 'TaskScheduled',
+        eventId: 123,
+        name: 'Poke',
+        version: '',
+      });
       await checkpoint(b, wi, {
         events: [{ type: 'TaskScheduled', eventId: 123, name: 'Poke', version: '' }],
         activityMessages: [taskMessage(scheduled, owner)],
@@ -181,18 +212,22 @@ for (const fixture of backendFixtures()) {
       await createInstance(b, 'x', 'Waiter');
       const wi = await lockOrchestration(b);
       assert.ok(wi);
-      await b.client.sendOrchestrationMessage(taskMessage(
-        newEvent({ type: 'EventRaised', name: 'Go', input: '1' }), { instanceId: 'x' }));
+      await b.client.sendOrchestrationMessage(
+        taskMessage(newEvent({ type: 'EventRaised', name: 'Go', input: '1' }), { instanceId: 'x' }),
+      );
       assert.equal(await lockOrchestration(b, EMPTY_RECEIVE_MS), null, 'instance locked twice');
       await checkpoint(b, wi);
       await b.service.releaseOrchestrationWorkItem(wi);
       const next = await lockOrchestration(b);
       assert.ok(next, 'event raised during the episode was lost');
-      assert.deepEqual(next.newMessages.map((m) => m.event.type), ['EventRaised']);
+      assert.deepEqual(
+        next.newMessages.map((m) => m.event.type),
+        ['EventRaised'],
+      );
       assert.equal(next.orchestrationRuntimeState.executionStartedEvent?.name, 'Waiter');
     });
 
-    it('[22] a timer is invisible until due, then one work item with the requested fireAt', async (t) => {
+    it('[22] a timer is invisible until due, then fires with its fireAt', async (t) => {
       const b = await startService(t, fixture);
       if (!b) return;
       await createInstance(b, 'timer', 'Sleeper');
@@ -229,17 +264,35 @@ for (const fixture of backendFixtures()) {
       const batch = first.newMessages.map((m) => m.event);
       const second = await lockOrchestration(b, 30_000);
       assert.ok(second, 'batch not redelivered after the lock lapsed');
-      assert.deepEqual(second.newMessages.map((m) => m.event), batch);
+      assert.deepEqual(
+        second.newMessages.map((m) => m.event),
+        batch,
+      );
       await checkpoint(b, second, {
-        events: [{ type: 'ExecutionCompleted', eventId: 0, orchestrationStatus: 'Completed',
-          result: '"second"' }],
+        events: [
+          {
+            type: 'ExecutionCompleted',
+            eventId: 0,
+            orchestrationStatus: 'Completed',
+            result: '"second"',
+          },
+        ],
       });
       await b.service.releaseOrchestrationWorkItem(second);
-      await assert.rejects(checkpoint(b, first, {
-        events: [{ type: 'ExecutionCompleted', eventId: 0, orchestrationStatus: 'Failed',
-          failureDetails: { errorType: 'E', errorMessage: 'stale', isNonRetriable: false } }],
-      }), (err: unknown) => isDurableTaskError(err, 'LOCK_LOST') ||
-        isDurableTaskError(err, 'SESSION_ABORTED'));
+      await assert.rejects(
+        checkpoint(b, first, {
+          events: [
+            {
+              type: 'ExecutionCompleted',
+              eventId: 0,
+              orchestrationStatus: 'Failed',
+              failureDetails: { errorType: 'E', errorMessage: 'stale', isNonRetriable: false },
+            },
+          ],
+        }),
+        (err: unknown) =>
+          isDurableTaskError(err, 'LOCK_LOST') || isDurableTaskError(err, 'SESSION_ABORTED'),
+      );
       await b.service.releaseOrchestrationWorkItem(first).catch(() => undefined);
       const [state] = await b.client.getOrchestrationState('stale');
       assert.equal(state?.orchestrationStatus, 'Completed');
@@ -248,7 +301,7 @@ for (const fixture of backendFixtures()) {
       assert.equal(history.filter((e) => e.type === 'ExecutionCompleted').length, 1);
     });
 
-    it('[76] an activity lock that lapses is redelivered; the stale result is not applied twice', async (t) => {
+    it('[76] a lapsed activity lock redelivers; a stale result is not applied', async (t) => {
       const b = await startService(t, fixture, { activityLockMs: 2_000 });
       if (!b) return;
       await createInstance(b, 'act-stale', 'Greet');
@@ -267,8 +320,8 @@ for (const fixture of backendFixtures()) {
       assert.ok(second, 'activity not redelivered after its lock lapsed');
       assert.equal(second.id, first.id);
       assert.ok(second.deliveryCount >= 2);
-      const result = (r: string) => taskMessage(
-        newEvent({ type: 'TaskCompleted', taskScheduledId: 0, result: r }), owner);
+      const result = (r: string) =>
+        taskMessage(newEvent({ type: 'TaskCompleted', taskScheduledId: 0, result: r }), owner);
       await b.service.completeActivityWorkItem(second, result('"second"'));
       // The stale holder's completion is rejected or ignored as a duplicate (design 9.16).
       await b.service.completeActivityWorkItem(first, result('"first"')).catch(() => undefined);
@@ -281,31 +334,53 @@ for (const fixture of backendFixtures()) {
       assert.equal(ev.result, '"second"');
       await checkpoint(b, next);
       await b.service.releaseOrchestrationWorkItem(next);
-      assert.equal(await lockOrchestration(b, EMPTY_RECEIVE_MS), null, 'duplicate result delivered');
+      assert.equal(
+        await lockOrchestration(b, EMPTY_RECEIVE_MS),
+        null,
+        'duplicate result delivered',
+      );
     });
 
-    itWithHooks(fixture, ['failCheckpoints'],
+    itWithHooks(
+      fixture,
+      ['failCheckpoints'],
       '[74] a checkpoint that throws commits nothing; after the lease the batch comes back',
       async (t) => {
         let attempts = 0;
         const b = await startService(t, fixture, {
-          orchestrationLockMs: 2_000, faults: { failCheckpoints: 1 },
+          orchestrationLockMs: 2_000,
+          faults: { failCheckpoints: 1 },
         });
         if (!b) return;
         await createInstance(b, 'faulty', 'Greet', '"f"');
         const first = await lockOrchestration(b);
         assert.ok(first);
         const batch = first.newMessages.map((m) => m.event);
-        const done = { events: [{ type: 'ExecutionCompleted', eventId: 0,
-          orchestrationStatus: 'Completed', result: '"ok"' }] } as const;
+        const done = {
+          events: [
+            {
+              type: 'ExecutionCompleted',
+              eventId: 0,
+              orchestrationStatus: 'Completed',
+              result: '"ok"',
+            },
+          ],
+        } as const;
         attempts++;
         await rejectsWithCode(checkpoint(b, first, done), 'BACKEND_ERROR');
         const [pending] = await b.client.getOrchestrationState('faulty');
-        assert.equal(pending?.orchestrationStatus, 'Pending', 'the failed checkpoint wrote a status');
+        assert.equal(
+          pending?.orchestrationStatus,
+          'Pending',
+          'the failed checkpoint wrote a status',
+        );
         assert.deepEqual(await b.client.getOrchestrationHistory('faulty').catch(() => []), []);
         const second = await lockOrchestration(b, 30_000);
         assert.ok(second, 'batch not redelivered after the lease lapsed');
-        assert.deepEqual(second.newMessages.map((m) => m.event), batch);
+        assert.deepEqual(
+          second.newMessages.map((m) => m.event),
+          batch,
+        );
         attempts++;
         await checkpoint(b, second, done);
         await b.service.releaseOrchestrationWorkItem(second);
@@ -313,13 +388,17 @@ for (const fixture of backendFixtures()) {
         const [state] = await b.client.getOrchestrationState('faulty');
         assert.equal(state?.orchestrationStatus, 'Completed');
         assert.equal(state?.output, '"ok"');
-      });
+      },
+    );
 
-    itWithHooks(fixture, ['failActivityCompletions'],
+    itWithHooks(
+      fixture,
+      ['failActivityCompletions'],
       '[76] an activity completion that throws delivers nothing; the lapsed activity comes back',
       async (t) => {
         const b = await startService(t, fixture, {
-          activityLockMs: 1_500, faults: { failActivityCompletions: 1 },
+          activityLockMs: 1_500,
+          faults: { failActivityCompletions: 1 },
         });
         if (!b) return;
         await createInstance(b, 'act-faulty', 'Greet');
@@ -333,18 +412,28 @@ for (const fixture of backendFixtures()) {
         });
         await b.service.releaseOrchestrationWorkItem(wi);
         const result = taskMessage(
-          newEvent({ type: 'TaskCompleted', taskScheduledId: 0, result: '"hi"' }), owner);
+          newEvent({ type: 'TaskCompleted', taskScheduledId: 0, result: '"hi"' }),
+          owner,
+        );
         const first = await lockActivity(b);
         assert.ok(first);
         await rejectsWithCode(b.service.completeActivityWorkItem(first, result), 'BACKEND_ERROR');
-        assert.equal(await lockOrchestration(b, EMPTY_RECEIVE_MS), null, 'a failed completion sent');
+        assert.equal(
+          await lockOrchestration(b, EMPTY_RECEIVE_MS),
+          null,
+          'a failed completion sent',
+        );
         const again = await lockActivity(b, 30_000);
         assert.ok(again, 'activity not redelivered');
         await b.service.completeActivityWorkItem(again, result);
         const next = await lockOrchestration(b);
         assert.ok(next);
-        assert.deepEqual(next.newMessages.map((m) => m.event.type), ['TaskCompleted']);
-      });
+        assert.deepEqual(
+          next.newMessages.map((m) => m.event.type),
+          ['TaskCompleted'],
+        );
+      },
+    );
 
     it('should refuse locks before start and start before create', async (t) => {
       const reason = await fixture.unavailable();

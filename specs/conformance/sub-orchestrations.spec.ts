@@ -17,12 +17,14 @@ const factorial: Orchestrator = function* (ctx, n: number) {
 
 for (const fixture of backendFixtures()) {
   describe(fixture.kind, () => {
-    it('[42] children in sequence and in parallel; factorial child; explicit child id', async (t) => {
+    it('[42] children in sequence and parallel; factorial; explicit id', async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {
           Child: child,
           Factorial: factorial,
-          Echo: function* (_ctx, input: unknown) { return input; },
+          Echo: function* (_ctx, input: unknown) {
+            return input;
+          },
           Sequential: function* (ctx) {
             let out = '';
             for (let i = 0; i < 5; i++) out += yield ctx.callSubOrchestration('Child', i);
@@ -48,7 +50,9 @@ for (const fixture of backendFixtures()) {
       const expected = [0, 1, 2, 3, 4].map((i) => `Child '${i}' completed.`).join('');
       const input = { deep: ['x', 1, null] };
       const [seq, par, fact, echo] = await Promise.all([
-        hub.run('Sequential'), hub.run('Parallel'), hub.run('FactorialParent'),
+        hub.run('Sequential'),
+        hub.run('Parallel'),
+        hub.run('FactorialParent'),
         hub.run('EchoParent', { instanceId: 'echo-parent', input }),
       ]);
       assert.equal(outputOf(seq), expected);
@@ -73,7 +77,8 @@ for (const fixture of backendFixtures()) {
               for (let i = 0; i < 5; i++) yield ctx.callSubOrchestration('Thrower', i);
               return 'no failure';
             } catch (err) {
-              const failure = (err as { failureDetails?: { errorMessage?: string } }).failureDetails;
+              const failure = (err as { failureDetails?: { errorMessage?: string } })
+                .failureDetails;
               return failure?.errorMessage ?? 'no failure details';
             }
           },
@@ -82,7 +87,8 @@ for (const fixture of backendFixtures()) {
               yield ctx.whenAll([0, 1, 2, 3, 4].map((i) => ctx.callSubOrchestration('Thrower', i)));
               return 'no failure';
             } catch (err) {
-              const failure = (err as { failureDetails?: { errorMessage?: string } }).failureDetails;
+              const failure = (err as { failureDetails?: { errorMessage?: string } })
+                .failureDetails;
               return failure?.errorMessage ?? 'no failure details';
             }
           },
@@ -110,7 +116,9 @@ for (const fixture of backendFixtures()) {
     it('[44] a child created with an explicit id observes it', async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {
-          WhoAmI: function* (ctx) { return ctx.instanceId; },
+          WhoAmI: function* (ctx) {
+            return ctx.instanceId;
+          },
           Parent: function* (ctx) {
             return yield ctx.callSubOrchestration('WhoAmI', undefined, {
               instanceId: 'foo_instance',
@@ -123,7 +131,7 @@ for (const fixture of backendFixtures()) {
       assert.equal(outputOf(await hub.run('Parent')), 'foo_instance');
     });
 
-    it('[46] child tags merge over the parent\'s; activities see the orchestration tags', async (t) => {
+    it("[46] child tags merge over the parent's; activities see tags", async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {
           TagChild: function* (ctx) {
@@ -145,7 +153,8 @@ for (const fixture of backendFixtures()) {
       const childTags = { parent_tag: 'parent', shared_tag: 'child value', child_tag: 'child' };
       const done = await hub.run('TagParent', { instanceId: 'tag-parent', tags: parentTags });
       assert.deepEqual(outputOf(done), {
-        parent: parentTags, child: { ctx: childTags, activity: childTags },
+        parent: parentTags,
+        child: { ctx: childTags, activity: childTags },
       });
       assert.deepEqual(done.tags, parentTags);
       const c = await hub.client.getOrchestrationState('tag-child');
@@ -154,29 +163,45 @@ for (const fixture of backendFixtures()) {
 
     it('[47] recursive terminate reaches every descendant; plain terminate does not', async (t) => {
       let failingRuns = 0;
-      const tree = (prefix: string) => ({
-        Root: function* (ctx) {
-          yield ctx.whenAll([0, 1, 2, 3, 4].map((i) =>
-            ctx.callSubOrchestration('L1', undefined, { instanceId: `${prefix}-l1-${i}` })));
-          return 'root done';
-        },
-        L1: function* (ctx) {
-          return yield ctx.callSubOrchestration('L2', undefined, { instanceId: `${ctx.instanceId}-l2` });
-        },
-        L2: function* (ctx) {
-          yield ctx.createTimer(new Date(ctx.currentUtcDateTime.getTime() + 4_000));
-          return yield ctx.callActivity('Fail');
-        },
-      } satisfies Record<string, Orchestrator>);
+      const tree = (prefix: string) =>
+        ({
+          Root: function* (ctx) {
+            yield ctx.whenAll(
+              [0, 1, 2, 3, 4].map((i) =>
+                ctx.callSubOrchestration('L1', undefined, { instanceId: `${prefix}-l1-${i}` }),
+              ),
+            );
+            return 'root done';
+          },
+          L1: function* (ctx) {
+            return yield ctx.callSubOrchestration('L2', undefined, {
+              instanceId: `${ctx.instanceId}-l2`,
+            });
+          },
+          L2: function* (ctx) {
+            yield ctx.createTimer(new Date(ctx.currentUtcDateTime.getTime() + 4_000));
+            return yield ctx.callActivity('Fail');
+          },
+        }) satisfies Record<string, Orchestrator>;
       const hub = await startHub(t, fixture, {
         orchestrations: tree('r'),
-        activities: { Fail: () => { failingRuns++; throw new Error('should not run'); } },
+        activities: {
+          Fail: () => {
+            failingRuns++;
+            throw new Error('should not run');
+          },
+        },
       });
       if (!hub) return;
-      const ids = (p: string) => [p, ...[0, 1, 2, 3, 4].flatMap((i) => [`${p}-l1-${i}`, `${p}-l1-${i}-l2`])];
+      const ids = (p: string) => [
+        p,
+        ...[0, 1, 2, 3, 4].flatMap((i) => [`${p}-l1-${i}`, `${p}-l1-${i}-l2`]),
+      ];
       await hub.client.createOrchestrationInstance('Root', { instanceId: 'r' });
       await eventually('all eleven instances running', async () => {
-        const states = await Promise.all(ids('r').map((id) => hub.client.getOrchestrationState(id)));
+        const states = await Promise.all(
+          ids('r').map((id) => hub.client.getOrchestrationState(id)),
+        );
         return states.every((s) => s?.orchestrationStatus === 'Running');
       });
       await hub.client.terminate('r', 'stop all', { recursive: true });
@@ -188,16 +213,23 @@ for (const fixture of backendFixtures()) {
       assert.equal(failingRuns, 0, 'the activity ran after a recursive terminate');
     });
 
-    it('[47] without recursion the children keep running; recursive purge removes them', async (t) => {
+    it('[47] plain terminate spares children; recursive purge removes them', async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {
           Root: function* (ctx) {
-            yield ctx.whenAll([0, 1].map((i) =>
-              ctx.callSubOrchestration('L1', undefined, { instanceId: `${ctx.instanceId}-l1-${i}` })));
+            yield ctx.whenAll(
+              [0, 1].map((i) =>
+                ctx.callSubOrchestration('L1', undefined, {
+                  instanceId: `${ctx.instanceId}-l1-${i}`,
+                }),
+              ),
+            );
             return 'root done';
           },
           L1: function* (ctx) {
-            return yield ctx.callSubOrchestration('L2', undefined, { instanceId: `${ctx.instanceId}-l2` });
+            return yield ctx.callSubOrchestration('L2', undefined, {
+              instanceId: `${ctx.instanceId}-l2`,
+            });
           },
           L2: function* (ctx) {
             yield ctx.createTimer(new Date(ctx.currentUtcDateTime.getTime() + 1_500));
@@ -208,8 +240,12 @@ for (const fixture of backendFixtures()) {
       if (!hub) return;
       const descendants = (p: string) => [0, 1].flatMap((i) => [`${p}-l1-${i}`, `${p}-l1-${i}-l2`]);
       await hub.client.createOrchestrationInstance('Root', { instanceId: 'plain' });
-      await eventually('children running', async () =>
-        (await hub.client.getOrchestrationState('plain-l1-1-l2'))?.orchestrationStatus === 'Running');
+      await eventually(
+        'children running',
+        async () =>
+          (await hub.client.getOrchestrationState('plain-l1-1-l2'))?.orchestrationStatus ===
+          'Running',
+      );
       await hub.client.terminate('plain', 'stop root only');
       assert.equal((await hub.wait('plain')).orchestrationStatus, 'Terminated');
       for (const id of descendants('plain')) {
@@ -229,7 +265,10 @@ for (const fixture of backendFixtures()) {
       assert.equal(shallow.deletedInstanceCount, 1);
       assert.equal(await hub.client.getOrchestrationState('shallow'), null);
       for (const id of descendants('shallow')) {
-        assert.equal((await hub.client.getOrchestrationState(id))?.orchestrationStatus, 'Completed');
+        assert.equal(
+          (await hub.client.getOrchestrationState(id))?.orchestrationStatus,
+          'Completed',
+        );
       }
     });
   });

@@ -105,8 +105,12 @@ function memoryFixture(): BackendFixture {
       return 'missing' in f ? `memory backend not built yet: ${f.missing}` : undefined;
     },
     faultHooks: [
-      'failCheckpoints', 'failActivityCompletions', 'failOrchestrationRenewals',
-      'failActivityRenewals', 'beforeCheckpoint', 'beforeActivityCompletion',
+      'failCheckpoints',
+      'failActivityCompletions',
+      'failOrchestrationRenewals',
+      'failActivityRenewals',
+      'beforeCheckpoint',
+      'beforeActivityCompletion',
     ],
     async create(opts = {}) {
       const f = await load();

@@ -14,17 +14,25 @@ export function payload(text: string | null | undefined): unknown {
 }
 
 /** Asserts the final status and returns the parsed output. */
-export function outputOf(state: OrchestrationState, status: OrchestrationStatus = 'Completed'): unknown {
-  assert.equal(state.orchestrationStatus, status,
-    `expected ${status}, got ${state.orchestrationStatus} (output ${state.output ?? '-'})`);
+export function outputOf(
+  state: OrchestrationState,
+  status: OrchestrationStatus = 'Completed',
+): unknown {
+  assert.equal(
+    state.orchestrationStatus,
+    status,
+    `expected ${status}, got ${state.orchestrationStatus} (output ${state.output ?? '-'})`,
+  );
   return state.output === undefined ? undefined : payload(state.output);
 }
 
 /** Rejects with a DurableTaskError of `code`. */
 export async function rejectsWithCode(p: Promise<unknown>, code: ErrorCode): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
-    assert.ok(isDurableTaskError(err, code),
-      `expected ${code}, got ${(err as { code?: string })?.code ?? ''} ${String(err)}`);
+    assert.ok(
+      isDurableTaskError(err, code),
+      `expected ${code}, got ${(err as { code?: string })?.code ?? ''} ${String(err)}`,
+    );
     return true;
   });
 }

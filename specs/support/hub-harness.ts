@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/logging/logger.ts';
 import { uniqueHubName, type BackendFixture, type FixtureOptions } from './backends.ts';
 import { TaskHubClient, TaskHubWorker, type Activity, type Orchestrator } from './runtime-api.ts';
 
-/** An orchestration registration: the function, the function with a version, or several versions. */
+/** An orchestration registration: the function, with a version, or several versions. */
 export type OrchestrationEntry =
   | Orchestrator
   | { fn: Orchestrator; version?: string }
@@ -33,13 +33,18 @@ export interface Hub {
   /** Starts the first worker when the spec asked not to. */
   start(): Promise<void>;
   /** Another worker on a backend of the same hub (its own connection where the backend has one). */
-  addWorker(spec: WorkerSpec,
-    options?: { sameBackend?: boolean; backend?: FixtureOptions }): Promise<TaskHubWorker>;
+  addWorker(
+    spec: WorkerSpec,
+    options?: { sameBackend?: boolean; backend?: FixtureOptions },
+  ): Promise<TaskHubWorker>;
   /** Another client on the same hub (its own backend connection where the backend has one). */
   addClient(): Promise<TaskHubClient>;
   /** Creates an instance and waits for a final state, asserting one came. */
-  run(name: string, options?: Parameters<TaskHubClient['createOrchestrationInstance']>[1],
-    timeoutMs?: number): Promise<OrchestrationState>;
+  run(
+    name: string,
+    options?: Parameters<TaskHubClient['createOrchestrationInstance']>[1],
+    timeoutMs?: number,
+  ): Promise<OrchestrationState>;
   /** Waits for a final state, asserting one came in time. */
   wait(instanceId: string, timeoutMs?: number): Promise<OrchestrationState>;
 }
@@ -55,7 +60,11 @@ function register(worker: TaskHubWorker, spec: WorkerSpec): void {
       for (const v of entry) worker.addOrchestration(name, v.fn, { version: v.version });
     } else {
       const one = entry as { fn: Orchestrator; version?: string };
-      worker.addOrchestration(name, one.fn, one.version === undefined ? undefined : { version: one.version });
+      worker.addOrchestration(
+        name,
+        one.fn,
+        one.version === undefined ? undefined : { version: one.version },
+      );
     }
   }
   for (const [name, fn] of Object.entries(spec.activities ?? {})) worker.addActivity(name, fn);
@@ -63,7 +72,10 @@ function register(worker: TaskHubWorker, spec: WorkerSpec): void {
 
 async function stopWorker(worker: TaskHubWorker): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const graceful = worker.stop().then(() => true, () => true);
+  const graceful = worker.stop().then(
+    () => true,
+    () => true,
+  );
   const late = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), STOP_GRACE_MS);
   });

@@ -17,6 +17,8 @@ export async function probeExport<T>(
     const value = mod[exportName];
     if (value !== undefined) return { value: value as T };
   }
-  const dirs = [...new Set(candidates.map((c) => c.replace(/^(\.\.\/)+/, '').replace(/\/[^/]*$/, '')))];
+  const dirs = [
+    ...new Set(candidates.map((c) => c.replace(/^(\.\.\/)+/, '').replace(/\/[^/]*$/, ''))),
+  ];
   return { missing: `no ${exportName} in ${dirs.join(', ')}` };
 }

@@ -12,4 +12,5 @@ export type {
 export { TaskHubClient, TaskHubWorker };
 
 export type CreateInstanceOptions = NonNullable<
-  Parameters<TaskHubClient['createOrchestrationInstance']>[1]>;
+  Parameters<TaskHubClient['createOrchestrationInstance']>[1]
+>;

@@ -126,8 +126,12 @@ export async function checkpoint(
 }
 
 /** The locked work item's (instance, execution), asserting it has a start. */
-export function executionOf(wi: OrchestrationWorkItem): { instanceId: string; executionId: string } {
-  const started = wi.orchestrationRuntimeState.executionStartedEvent ??
+export function executionOf(wi: OrchestrationWorkItem): {
+  instanceId: string;
+  executionId: string;
+} {
+  const started =
+    wi.orchestrationRuntimeState.executionStartedEvent ??
     wi.newMessages.map((m) => m.event).find((e) => e.type === 'ExecutionStarted');
   assert.ok(started && started.type === 'ExecutionStarted', 'work item has no ExecutionStarted');
   return started.orchestrationInstance;
