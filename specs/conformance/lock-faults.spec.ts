@@ -18,20 +18,64 @@ for (const fixture of backendFixtures()) {
   describe(fixture.kind, () => {
     itWithHooks(
       fixture,
-      ['failCheckpoints'],
-      '[74] a failed first checkpoint commits nothing; the retry completes the instance',
+      ['beforeCheckpoint'],
+      '[74] a failed first checkpoint commits nothing; the checkpoint runs exactly twice',
       async (t) => {
+        let checkpoints = 0;
         const hub = await startHub(t, fixture, {
-          backend: { orchestrationLockMs: 2_000, faults: { failCheckpoints: 1 } },
-          orchestrations: { Greet: greet },
-          activities: { SayHello: (_ctx, name: string) => `Hello, ${name}!` },
+          backend: {
+            orchestrationLockMs: 2_000,
+            faults: {
+              beforeCheckpoint: () => {
+                checkpoints++;
+                if (checkpoints === 1) throw new Error('injected checkpoint fault');
+              },
+            },
+          },
+          orchestrations: { Hello: (_ctx, name: string) => `Hello, ${name}!` },
         });
         if (!hub) return;
-        const state = await hub.run('Greet', { instanceId: 'retried', input: 'World' });
+        const state = await hub.run('Hello', { instanceId: 'retried', input: 'World' });
         assert.equal(outputOf(state), 'Hello, World!');
+        assert.equal(checkpoints, 2);
         const history = await hub.client.getOrchestrationHistory('retried');
         assert.equal(countType(history, 'ExecutionStarted'), 1);
-        assert.equal(countType(history, 'TaskScheduled'), 1);
+        assert.equal(countType(history, 'ExecutionCompleted'), 1);
+      },
+    );
+
+    itWithHooks(
+      fixture,
+      ['beforeCheckpoint', 'failOrchestrationRenewals'],
+      '[78] a stalled checkpoint whose lock lapsed is fenced off after another commit',
+      async (t) => {
+        const release = gate();
+        t.after(() => release.open());
+        let checkpoints = 0;
+        const hub = await startHub(t, fixture, {
+          backend: {
+            orchestrationLockMs: 1_000,
+            faults: {
+              failOrchestrationRenewals: 1_000,
+              beforeCheckpoint: async () => {
+                if (++checkpoints === 1) await release.wait(30_000);
+              },
+            },
+          },
+          orchestrations: { Hello: (ctx, name: string) => `Hello, ${name}! (${ctx.executionId})` },
+        });
+        if (!hub) return;
+        const state = await hub.run('Hello', { instanceId: 'fenced', input: 'World' });
+        const output = outputOf(state);
+        const before = await hub.client.getOrchestrationHistory('fenced');
+        release.open();
+        await delay(500);
+        assert.equal(checkpoints, 2);
+        const after = await hub.client.getOrchestrationState('fenced');
+        assert.equal(outputOf(after!), output);
+        assert.equal(after?.lastUpdatedTime.getTime(), state.lastUpdatedTime.getTime());
+        const history = await hub.client.getOrchestrationHistory('fenced');
+        assert.deepEqual(history, before, 'the stale checkpoint changed the history');
         assert.equal(countType(history, 'ExecutionCompleted'), 1);
       },
     );
