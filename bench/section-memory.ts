@@ -1,0 +1,162 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { silentLogger } from '../src/logging/logger.ts';
+import { createNatsBackend } from '../src/nats/index.ts';
+import { HubNames } from '../src/nats/names.ts';
+import { TaskHubClient } from '../src/runtime/index.ts';
+import { newHubName } from './bench-hub.ts';
+import type { BenchContext } from './context.ts';
+import { checkOutput, WAIT_TIMEOUT_MS } from './workloads.ts';
+import { openServer, processRssMb } from './server.ts';
+import { round } from './stats.ts';
+
+const PARTITIONS = 16;
+const CREATE_CONCURRENCY = 200;
+/** Instances released at the end to check that waiting instances still complete. */
+const RELEASED = 100;
+const CHILD_REPLY_MS = 30_000;
+const STOP_WAIT_MS = 10_000;
+
+interface RssReply {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly owned: number;
+}
+
+/**
+ * Worker RSS with `waiting` instances waiting on an external event. The worker
+ * runs alone in a child process; this process creates the instances.
+ */
+export async function memorySection(ctx: BenchContext): Promise<void> {
+  const count = ctx.args.waiting;
+  const server = await openServer(ctx.args.natsUrl);
+  const hub = newHubName('mem');
+  const nc = await connect({ servers: server.url, name: `bench-${hub}`, noAsyncTraces: true });
+  const backend = await createNatsBackend({ connection: nc, hub, logger: silentLogger() });
+  let child: ChildProcess | undefined;
+  try {
+    await backend.service.create({ recreateInstanceStore: true });
+    const client = new TaskHubClient({ backend });
+    child = fork(fileURLToPath(new URL('./memory-worker.ts', import.meta.url)), [], {
+      execArgv: ['--expose-gc', '--import', 'tsx'],
+      env: { ...process.env, BENCH_NATS_URL: server.url, BENCH_HUB: hub,
+        BENCH_BACKEND_OPTIONS: JSON.stringify(ctx.args.backendOptions),
+        BENCH_WORKER_OPTIONS: JSON.stringify(ctx.args.workerOptions) },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    await reply(child, undefined, 'ready');
+    const idle = await reply<RssReply>(child, { cmd: 'rss' }, 'rss');
+    ctx.note(`memory: idle worker rss ${round(idle.rss, 1)} MB (pid ${child.pid})`);
+
+    const t0 = performance.now();
+    let next = 0;
+    const prefix = `wait-${Date.now().toString(36)}`;
+    const slot = async (): Promise<void> => {
+      // Bounded: each turn takes a distinct index below count.
+      for (;;) {
+        const i = next++;
+        if (i >= count) return;
+        await client.createOrchestrationInstance('BenchWaitForGo',
+          { instanceId: `${prefix}-${i}` });
+      }
+    };
+    await Promise.all(Array.from({ length: CREATE_CONCURRENCY }, slot));
+    const createdMs = performance.now() - t0;
+    const names = new HubNames(hub, PARTITIONS);
+    const runningMs = await waitForFirstCommits(nc, names, count, ctx);
+    const loaded = await reply<RssReply>(child, { cmd: 'rss' }, 'rss');
+    const serverRss = processRssMb(server.pid);
+    ctx.note(`memory: ${count} waiting -> worker rss ${round(loaded.rss, 1)} MB, heap ` +
+      `${round(loaded.heapUsed, 1)} MB (created in ${round(createdMs / 1000, 1)} s, all waiting ` +
+      `after ${round(runningMs / 1000, 1)} s); nats-server rss ${round(serverRss, 1)} MB`);
+
+    const released = Math.min(RELEASED, count);
+    const errors = await release(client, prefix, released);
+    ctx.emit({
+      test: 'memory', measure: 'rss_10k_waiting', waiting: count,
+      rss_mb: round(loaded.rss, 1),
+      idle_rss_mb: round(idle.rss, 1),
+      heap_used_mb: round(loaded.heapUsed, 1),
+      heap_total_mb: round(loaded.heapTotal, 1),
+      external_mb: round(loaded.external, 1),
+      per_instance_kb: round(((loaded.rss - idle.rss) * 1024) / count, 2),
+      server_rss_mb: round(serverRss, 1),
+      seconds_to_all_waiting: round(runningMs / 1000, 1),
+      released_checked: released, errors,
+    });
+  } finally {
+    if (child) await stopChild(child);
+    await backend.close().catch(() => undefined);
+    await nc.drain().catch(() => nc.close());
+    await server.stop();
+  }
+}
+
+/** Waits (bounded) until every instance made its first commit, i.e. waits for its event. */
+async function waitForFirstCommits(nc: Parameters<typeof jetstreamManager>[0], names: HubNames,
+  count: number, ctx: BenchContext): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  const t0 = performance.now();
+  const deadline = t0 + Math.max(60_000, Math.min(ctx.budgetLeftMs(), 300_000));
+  for (let i = 0; i < 10_000 && performance.now() < deadline; i++) {
+    const info = await jsm.streams.info(names.histStream);
+    if (info.state.messages >= count) return performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Not all ${count} instances reached their wait within the deadline.`);
+}
+
+/** Raises the event on the first `k` instances and checks they complete with its data. */
+async function release(client: TaskHubClient, prefix: string, k: number): Promise<number> {
+  const ids = Array.from({ length: k }, (_v, i) => `${prefix}-${i}`);
+  await Promise.all(ids.map((id) => client.raiseEvent(id, 'Go', { id })));
+  const states = await Promise.all(ids.map((id) =>
+    client.waitForOrchestration(id, { timeoutMs: WAIT_TIMEOUT_MS })));
+  return states.filter((s, i) => checkOutput(s, JSON.stringify({ id: ids[i] })) !== null).length;
+}
+
+function reply<T>(child: ChildProcess, message: unknown, key: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`memory worker: no '${key}' reply`)),
+      CHILD_REPLY_MS);
+    const onMessage = (m: Record<string, unknown>): void => {
+      if (key in m) done(undefined, m as T);
+    };
+    const onExit = (code: number | null): void => done(new Error(`memory worker exited (${code})`));
+    function done(err?: Error, value?: T): void {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(value as T);
+    }
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    if (message !== undefined) child.send(message as object);
+  });
+}
+
+/** Asks the worker to stop; ends it by its PID when it does not exit in time. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), STOP_WAIT_MS);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  try {
+    child.send({ cmd: 'stop' });
+  } catch {
+    // The channel may already be closed.
+  }
+  if (!(await exited) && child.pid !== undefined) {
+    process.kill(child.pid, 'SIGKILL');
+  }
+}
