@@ -146,7 +146,7 @@ for (const fixture of backendFixtures()) {
         },
       });
       if (!hub) return;
-      const startAt = new Date(Date.now() + 2_500);
+      const startAt = new Date(Date.now() + 4_000);
       const later = await hub.client.createOrchestrationInstance('When', { startAt });
       const now = await hub.client.createOrchestrationInstance('When');
       const pending = await hub.client.getOrchestrationState(later.instanceId);

@@ -143,7 +143,7 @@ for (const fixture of backendFixtures()) {
     });
 
     it('[25] ten instances waiting on timers run concurrently', async (t) => {
-      const hub = await startHub(t, fixture, { orchestrations: { Approval: approval(2_000) } });
+      const hub = await startHub(t, fixture, { orchestrations: { Approval: approval(4_000) } });
       if (!hub) return;
       const states = await Promise.all(Array.from({ length: 10 }, () => hub.run('Approval')));
       for (const s of states) assert.equal(outputOf(s), 'Expired');
