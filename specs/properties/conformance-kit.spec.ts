@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkOrchestrationServiceInvariants, invariantOf } from '../../src/testing/index.ts';
+import { BREAKAGES, brokenMemoryTarget, type Breakage } from './support/broken-backends.ts';
+import { budget } from './support/fc-budget.ts';
+
+// The conformance kit must catch backends that break an invariant: each deliberately
+// broken variant of the memory backend is run through the kit with the command mix of the
+// invariant it breaks, and the kit must fail naming that invariant, with a report that
+// carries the seed and the path to replay it.
+
+const RUNS = { ci: 300, long: 3_000 };
+
+describe('conformance kit against deliberately broken backends', () => {
+  for (const [breakage, invariant] of Object.entries(BREAKAGES)) {
+    it(`${invariant} property catches a backend with breakage '${breakage}'`, async (t) => {
+      const b = budget(t, RUNS);
+      let failure: unknown;
+      try {
+        await checkOrchestrationServiceInvariants({
+          ...brokenMemoryTarget(breakage as Breakage),
+          ...b,
+          focus: invariant,
+          features: { selfStarts: false },
+        });
+      } catch (err) {
+        failure = err;
+      }
+      assert.ok(
+        failure instanceof Error,
+        `the kit did not catch '${breakage}' in ` + `${b.numRuns} runs (seed ${b.seed})`,
+      );
+      assert.equal(invariantOf(failure), invariant, failure.message);
+      assert.match(failure.message, /seed: -?\d+, path: "[\d:]+"/);
+      assert.match(failure.message, /Counterexample: /);
+    });
+  }
+});
