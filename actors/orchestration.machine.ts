@@ -15,6 +15,14 @@ import type { OrchestrationStatus } from '../src/core/orchestration-status.ts';
  *   ignored, except that a Terminated completion replaces ContinuedAsNew;
  * - `ExecutionResumed` after completion changes nothing.
  */
+/** Where the first completion event of a live execution leads, by its status. */
+const COMPLETIONS = [
+  { guard: 'isCompleted', target: 'completed' },
+  { guard: 'isFailed', target: 'failed' },
+  { guard: 'isTerminated', target: 'terminated' },
+  { guard: 'isCanceled', target: 'canceled' },
+] as const;
+
 export const orchestrationMachine = setup({
   types: {
     events: {} as HistoryEvent,
@@ -32,24 +40,14 @@ export const orchestrationMachine = setup({
     running: {
       on: {
         ExecutionSuspended: { target: 'suspended' },
-        ExecutionCompleted: [
-          { guard: 'isCompleted', target: 'completed' },
-          { guard: 'isFailed', target: 'failed' },
-          { guard: 'isTerminated', target: 'terminated' },
-          { guard: 'isCanceled', target: 'canceled' },
-        ],
+        ExecutionCompleted: COMPLETIONS,
         ContinueAsNew: { target: 'continuedAsNew' },
       },
     },
     suspended: {
       on: {
         ExecutionResumed: { target: 'running' },
-        ExecutionCompleted: [
-          { guard: 'isCompleted', target: 'completed' },
-          { guard: 'isFailed', target: 'failed' },
-          { guard: 'isTerminated', target: 'terminated' },
-          { guard: 'isCanceled', target: 'canceled' },
-        ],
+        ExecutionCompleted: COMPLETIONS,
         ContinueAsNew: { target: 'continuedAsNew' },
       },
     },
