@@ -2,7 +2,9 @@
 
 export const ALL_WORKLOADS = ['hello', 'chain', 'fanout'] as const;
 export type WorkloadName = (typeof ALL_WORKLOADS)[number];
-export const ALL_TESTS = ['throughput', 'latency', 'scaling', 'memory'] as const;
+export const ALL_TESTS = ['throughput', 'latency', 'scaling', 'memory', 'floor'] as const;
+/** Tests of a run without `--only` (the floor is asked for by name). */
+const DEFAULT_TESTS: readonly TestName[] = ['throughput', 'latency', 'scaling', 'memory'];
 export type TestName = (typeof ALL_TESTS)[number];
 /** Tests run per workload (scaling and memory have their own fixed workloads). */
 const WORKLOAD_TESTS: readonly TestName[] = ['throughput', 'latency'];
@@ -38,12 +40,15 @@ export interface BenchArgs {
   readonly backendOptions: Readonly<Record<string, unknown>>;
   /** Experiments: TaskHubWorker options (`--worker-options JSON`). */
   readonly workerOptions: Readonly<Record<string, unknown>>;
+  /** Experiments: `Error.stackTraceLimit` during the run (prices per-request Error objects). */
+  readonly stackTraceLimit: number | undefined;
 }
 
 const USAGE = `usage: npm run bench -- [options]
   --only <list>       comma list of workloads (${ALL_WORKLOADS.join(',')}) and/or tests
                       (${ALL_TESTS.join(',')}); default everything. Workloads alone run
-                      their throughput and latency tests; tests alone run for all workloads
+                      their throughput and latency tests; tests alone run for all workloads;
+                      'floor' (only when named) prices hello's JetStream operations alone
   --n <counts>        comma list of instance counts for throughput (default 200,1000)
   --concurrency <c>   instances in flight (default 50)
   --runs <r>          runs per count, median reported (default 3)
@@ -60,6 +65,8 @@ const USAGE = `usage: npm run bench -- [options]
   --backend-options <json>, --worker-options <json>
                       experiments only: options merged over the library defaults, e.g.
                       '{"prefetchPerPartition":64}'; the JSON lines then carry "overrides"
+  --stack-trace-limit <n>
+                      experiments only: Error.stackTraceLimit once modules are loaded
   NATS_URL=nats://127.0.0.1:PORT uses that server instead of an embedded one`;
 
 function intList(text: string, flag: string): number[] {
@@ -115,7 +122,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   }
   const known = ['--only', '--n', '--concurrency', '--runs', '--warmup', '--latency-n',
     '--steps', '--finished', '--fill', '--waiting', '--profile', '--backend-options',
-    '--worker-options'];
+    '--worker-options', '--stack-trace-limit'];
   for (const k of opts.keys()) {
     if (!known.includes(k)) throw new Error(`Unknown option '${k}'.\n${USAGE}`);
   }
@@ -130,7 +137,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   }
   const namedWorkloads = ALL_WORKLOADS.filter((w) => tokens.includes(w));
   const namedTests = ALL_TESTS.filter((t) => tokens.includes(t));
-  const parts: readonly TestName[] = tokens.length === 0 ? ALL_TESTS
+  const parts: readonly TestName[] = tokens.length === 0 ? DEFAULT_TESTS
     : namedTests.length > 0 ? namedTests : WORKLOAD_TESTS;
   const workloads = namedWorkloads.length > 0 ? namedWorkloads : ALL_WORKLOADS;
   const fill = opts.get('--fill') ?? 'store';
@@ -158,5 +165,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     profileDir: opts.get('--profile'),
     backendOptions: jsonObject(opts.get('--backend-options'), '--backend-options'),
     workerOptions: jsonObject(opts.get('--worker-options'), '--worker-options'),
+    stackTraceLimit: opts.has('--stack-trace-limit')
+      ? Number(opts.get('--stack-trace-limit')) : undefined,
   };
 }

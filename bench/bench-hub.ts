@@ -14,6 +14,8 @@ export interface BenchHub {
   readonly worker: TaskHubWorker;
   readonly client: TaskHubClient;
   readonly ops: OpCounter;
+  /** Partitions of the hub (the library default unless an experiment overrides it). */
+  readonly partitions: number;
   /** Stops the worker, deletes the hub's streams, closes the connection. */
   close(): Promise<void>;
 }
@@ -29,6 +31,8 @@ export interface BenchHubOptions {
 }
 
 let hubCounter = 0;
+/** The backend's default partition count. */
+export const DEFAULT_PARTITIONS = 16;
 
 /** A fresh hub name per section, so sections never see each other's state. */
 export function newHubName(section: string): string {
@@ -60,6 +64,8 @@ export async function openHub(server: BenchServer, section: string, options: Ben
   let closing: Promise<void> | undefined;
   return {
     hub, nc, backend, worker, client, ops,
+    partitions: typeof options.backendOptions?.['partitions'] === 'number'
+      ? options.backendOptions['partitions'] : DEFAULT_PARTITIONS,
     close: () => (closing ??= (async () => {
       await worker.stop({ forced: true }).catch(() => undefined);
       await backend.service.stop({ forced: true }).catch(() => undefined);
@@ -75,7 +81,7 @@ export async function openHub(server: BenchServer, section: string, options: Ben
  * owner, so this is quick); bounded by `timeoutMs`.
  */
 export async function waitForPartitions(h: BenchHub, timeoutMs = 20_000): Promise<void> {
-  const partitions = 16;
+  const partitions = h.partitions;
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < 1_000 && Date.now() < deadline; i++) {
     if (h.backend.ownedPartitions().length >= partitions) return;

@@ -13,6 +13,9 @@ export interface ThroughputRun {
   readonly errors: number;
   readonly errorSample: string | undefined;
   readonly cpu: CpuReport;
+  /** CPU milliseconds per instance of this process and of the server (steadier than rates). */
+  readonly nodeCpuMsPerInstance: number;
+  readonly serverCpuMsPerInstance: number;
   readonly noisy: boolean;
 }
 
@@ -47,6 +50,8 @@ export async function throughputRun(client: TaskHubClient, w: Workload, n: numbe
     errors: errs.count,
     errorSample: errs.sample,
     cpu,
+    nodeCpuMsPerInstance: round((cpu.node_pct / 100) * run.wallMs / n, 3),
+    serverCpuMsPerInstance: round((cpu.server_pct / 100) * run.wallMs / n, 3),
     noisy: cpu.foreign_pct > NOISY_FOREIGN_PCT,
   };
 }

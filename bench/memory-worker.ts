@@ -1,7 +1,8 @@
 /**
  * Child process of the memory run: only a worker (no client work), so its RSS
  * is the worker's. Talks to the parent over IPC:
- *   parent -> { cmd: 'rss' }   child -> { rss, heapUsed, external, arrayBuffers } (MB, after GC)
+ *   parent -> { cmd: 'rss' }   child -> { rssNoGc, rss, heapUsed, ... } (MB; all but the
+ *                              first after forced GCs)
  *   parent -> { cmd: 'stop' }  child stops the worker and exits.
  * Env: BENCH_NATS_URL, BENCH_HUB, BENCH_BACKEND_OPTIONS and BENCH_WORKER_OPTIONS (JSON).
  */
@@ -13,6 +14,8 @@ import { registerWorkloads } from './workloads.ts';
 
 interface Command {
   readonly cmd: 'rss' | 'stop';
+  /** Force collections before the second reading (default true). */
+  readonly gc?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -36,12 +39,19 @@ async function main(): Promise<void> {
   };
   process.on('message', (m: Command) => {
     if (m.cmd === 'rss') {
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
-      const u = process.memoryUsage();
-      send({ rss: u.rss / MB, heapUsed: u.heapUsed / MB, heapTotal: u.heapTotal / MB,
-        external: u.external / MB, arrayBuffers: u.arrayBuffers / MB,
-        owned: backend.ownedPartitions().length });
+      void (async () => {
+        const before = process.memoryUsage().rss;
+        // A few full collections, spaced out, so V8 can hand unused pages back.
+        const gc = (globalThis as { gc?: () => void }).gc;
+        for (let i = 0; i < (m.gc === false ? 0 : 3); i++) {
+          gc?.();
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        const u = process.memoryUsage();
+        send({ rssNoGc: before / MB, rss: u.rss / MB, heapUsed: u.heapUsed / MB,
+          heapTotal: u.heapTotal / MB, external: u.external / MB, arrayBuffers: u.arrayBuffers / MB,
+          owned: backend.ownedPartitions().length });
+      })();
     } else if (m.cmd === 'stop') {
       void (async () => {
         await worker.stop({ forced: true }).catch(() => undefined);

@@ -6,6 +6,7 @@ export type OpCounts = Record<string, number>;
 interface ProtocolLike {
   publish(subject: string, payload?: Uint8Array, options?: { reply?: string }): void;
   processMsg(msg: { subject: Uint8Array }, data: Uint8Array): void;
+  transport: { send(frame: Uint8Array): void };
 }
 
 const decoder = new TextDecoder();
@@ -16,7 +17,8 @@ const decoder = new TextDecoder();
  * `pub:orch` (a publish to the orchestration stream), `kv:INSTANCES` (a KV
  * write), `get:HIST` (a direct get), `pull:ORCH` (a pull request), `ack`,
  * `ack+confirm` (ackAck), `wpi`, `nak`, `api:CONSUMER.INFO`; incoming:
- * `in:deliver:orch`, `in:kv-watch:INSTANCES`, `in:reply`.
+ * `in:deliver:orch`, `in:kv-watch:INSTANCES`, `in:reply`; and `socket-write`, the writes
+ * the client made to its socket (each flush of its outbound buffer).
  */
 export class OpCounter {
   readonly out: OpCounts = {};
@@ -35,6 +37,12 @@ export class OpCounter {
         this.bump(this.out, classifyOut(subject, payload, options?.reply !== undefined));
       }
       publish(subject, payload, options);
+    };
+    const transport = proto.transport;
+    const send = transport.send.bind(transport);
+    transport.send = (frame) => {
+      if (this.enabled) this.bump(this.out, 'socket-write');
+      send(frame);
     };
     proto.processMsg = (msg, data) => {
       if (this.enabled) this.bump(this.in, classifyIn(decoder.decode(msg.subject)));

@@ -7,6 +7,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs, type BenchArgs } from './args.ts';
 import type { BenchContext } from './context.ts';
+import { floorSection } from './floor.ts';
 import { formatRows, workloadSection } from './section-workload.ts';
 import { memorySection } from './section-memory.ts';
 import { scalingSection } from './section-scaling.ts';
@@ -23,14 +24,17 @@ function main(): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n`);
     return Promise.resolve(2);
   }
+  if (args.stackTraceLimit !== undefined) Error.stackTraceLimit = args.stackTraceLimit;
   const started = performance.now();
   const lines: Record<string, unknown>[] = [];
   const ctx: BenchContext = {
     args,
     emit(raw) {
       const extra = { ...args.backendOptions, ...args.workerOptions };
-      const line = Object.keys(extra).length === 0 ? raw : { ...raw,
-        overrides: { backend: args.backendOptions, worker: args.workerOptions } };
+      const line = Object.keys(extra).length === 0 && args.stackTraceLimit === undefined ? raw
+        : { ...raw, overrides: { backend: args.backendOptions, worker: args.workerOptions,
+          ...(args.stackTraceLimit !== undefined ? { stackTraceLimit: args.stackTraceLimit }
+            : {}) } };
       lines.push(line);
       process.stdout.write(`${JSON.stringify(line)}\n`);
     },
@@ -73,6 +77,7 @@ async function run(ctx: BenchContext, lines: Record<string, unknown>[], started:
   }
   if (args.parts.includes('scaling')) await section('scaling', () => scalingSection(ctx));
   if (args.parts.includes('memory')) await section('memory', () => memorySection(ctx));
+  if (args.parts.includes('floor')) await section('floor', () => floorSection(ctx));
   ctx.note(`\n${summaryTable(lines)}\n\nbench finished in ` +
     `${round((performance.now() - started) / 1000, 1)} s, load ` +
     `${loadavg().map((l) => round(l, 2)).join(' ')}`);
@@ -108,7 +113,8 @@ function summaryTable(lines: readonly Record<string, unknown>[]): string {
       ? (s.min === s.max ? `${s.median}` : `${s.median} [${s.min}..${s.max}]`)
       : v === undefined ? '' : String(v);
   };
-  const rows = lines.filter((l) => !['ops', 'stages'].includes(l['test'] as string)).map((l) => {
+  const shown = lines.filter((l) => !['ops', 'stages', 'floor'].includes(l['test'] as string));
+  const rows = shown.map((l) => {
     switch (l['test']) {
       case 'throughput':
         return { test: `throughput ${l['workload']} n=${l['n']}`,
@@ -129,7 +135,8 @@ function summaryTable(lines: readonly Record<string, unknown>[]): string {
             target: verdict(l) };
       case 'memory':
         return { test: `rss, ${l['waiting']} waiting`, value: `${l['rss_mb']} MB`,
-          detail: `idle ${l['idle_rss_mb']} MB, ${l['per_instance_kb']} KB/instance`,
+          detail: `idle ${l['idle_rss_mb']} MB, after GC ${l['rss_after_gc_mb']} MB, heap ` +
+            `${l['retained_per_instance_kb']} KB/instance`,
           target: verdict(l) };
       default:
         return { test: String(l['test']), value: String(l['section'] ?? ''),

@@ -6,20 +6,23 @@ import { silentLogger } from '../src/logging/logger.ts';
 import { createNatsBackend } from '../src/nats/index.ts';
 import { HubNames } from '../src/nats/names.ts';
 import { TaskHubClient } from '../src/runtime/index.ts';
-import { newHubName } from './bench-hub.ts';
+import { DEFAULT_PARTITIONS, newHubName } from './bench-hub.ts';
 import type { BenchContext } from './context.ts';
 import { checkOutput, WAIT_TIMEOUT_MS } from './workloads.ts';
 import { openServer, processRssMb } from './server.ts';
 import { round } from './stats.ts';
 
-const PARTITIONS = 16;
 const CREATE_CONCURRENCY = 200;
 /** Instances released at the end to check that waiting instances still complete. */
 const RELEASED = 100;
 const CHILD_REPLY_MS = 30_000;
+/** Quiet time after the last instance reached its wait, before the steady-state reading. */
+const SETTLE_MS = 5_000;
 const STOP_WAIT_MS = 10_000;
 
 interface RssReply {
+  /** Before the forced collections: what `ps` shows. */
+  readonly rssNoGc: number;
   readonly rss: number;
   readonly heapUsed: number;
   readonly heapTotal: number;
@@ -42,8 +45,11 @@ export async function memorySection(ctx: BenchContext): Promise<void> {
   try {
     await backend.service.create({ recreateInstanceStore: true });
     const client = new TaskHubClient({ backend });
-    child = fork(fileURLToPath(new URL('./memory-worker.ts', import.meta.url)), [], {
-      execArgv: ['--expose-gc', '--import', 'tsx'],
+    // Experiment hook: BENCH_MEMORY_WORKER_JS names a prebuilt (bundled) memory-worker.mjs,
+    // run without tsx, to price the TypeScript loader's share of the RSS.
+    const prebuilt = process.env['BENCH_MEMORY_WORKER_JS'];
+    child = fork(prebuilt ?? fileURLToPath(new URL('./memory-worker.ts', import.meta.url)), [], {
+      execArgv: prebuilt ? ['--expose-gc'] : ['--expose-gc', '--import', 'tsx'],
       env: { ...process.env, BENCH_NATS_URL: server.url, BENCH_HUB: hub,
         BENCH_BACKEND_OPTIONS: JSON.stringify(ctx.args.backendOptions),
         BENCH_WORKER_OPTIONS: JSON.stringify(ctx.args.workerOptions) },
@@ -67,24 +73,35 @@ export async function memorySection(ctx: BenchContext): Promise<void> {
     };
     await Promise.all(Array.from({ length: CREATE_CONCURRENCY }, slot));
     const createdMs = performance.now() - t0;
-    const names = new HubNames(hub, PARTITIONS);
+    const partitions = ctx.args.backendOptions['partitions'];
+    const names = new HubNames(hub, typeof partitions === 'number' ? partitions
+      : DEFAULT_PARTITIONS);
     const runningMs = await waitForFirstCommits(nc, names, count, ctx);
+    const atOnce = await reply<RssReply>(child, { cmd: 'rss', gc: false }, 'rss');
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     const loaded = await reply<RssReply>(child, { cmd: 'rss' }, 'rss');
     const serverRss = processRssMb(server.pid);
-    ctx.note(`memory: ${count} waiting -> worker rss ${round(loaded.rss, 1)} MB, heap ` +
-      `${round(loaded.heapUsed, 1)} MB (created in ${round(createdMs / 1000, 1)} s, all waiting ` +
-      `after ${round(runningMs / 1000, 1)} s); nats-server rss ${round(serverRss, 1)} MB`);
+    ctx.note(`memory: ${count} waiting -> worker rss ${round(atOnce.rssNoGc, 1)} MB at once, ` +
+      `${round(loaded.rssNoGc, 1)} MB after ${SETTLE_MS / 1000} s, ${round(loaded.rss, 1)} MB ` +
+      `after forced GCs; heap used ` +
+      `${round(loaded.heapUsed, 1)} of ${round(loaded.heapTotal, 1)} MB (created in ` +
+      `${round(createdMs / 1000, 1)} s, all waiting after ${round(runningMs / 1000, 1)} s); ` +
+      `nats-server rss ${round(serverRss, 1)} MB`);
 
     const released = Math.min(RELEASED, count);
     const errors = await release(client, prefix, released);
     ctx.emit({
       test: 'memory', measure: 'rss_10k_waiting', waiting: count,
-      rss_mb: round(loaded.rss, 1),
-      idle_rss_mb: round(idle.rss, 1),
+      ...(prebuilt ? { worker_js: 'prebuilt bundle, no tsx' } : {}),
+      rss_mb: round(loaded.rssNoGc, 1),
+      rss_after_gc_mb: round(loaded.rss, 1),
+      rss_at_once_mb: round(atOnce.rssNoGc, 1),
+      idle_rss_mb: round(idle.rssNoGc, 1),
+      idle_heap_used_mb: round(idle.heapUsed, 1),
       heap_used_mb: round(loaded.heapUsed, 1),
       heap_total_mb: round(loaded.heapTotal, 1),
       external_mb: round(loaded.external, 1),
-      per_instance_kb: round(((loaded.rss - idle.rss) * 1024) / count, 2),
+      retained_per_instance_kb: round(((loaded.heapUsed - idle.heapUsed) * 1024) / count, 2),
       server_rss_mb: round(serverRss, 1),
       seconds_to_all_waiting: round(runningMs / 1000, 1),
       released_checked: released, errors,

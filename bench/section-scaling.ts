@@ -3,14 +3,17 @@ import { HubNames } from '../src/nats/names.ts';
 import { openHub, waitForPartitions, type BenchHub } from './bench-hub.ts';
 import { overrides, type BenchContext } from './context.ts';
 import { fillFinished, skipRelayBacklog, readTemplate, type Template } from './fill.ts';
-import { cpuMeter } from './machine.ts';
-import { repeatUntilQuiet, runPrefix, throughputRun } from './measure.ts';
+import { cpuMeter, NOISY_FOREIGN_PCT, type CpuReport } from './machine.ts';
+import {
+  repeatUntilQuiet, runPrefix, throughputRun, type ThroughputRun,
+} from './measure.ts';
 import { runPool } from './pool.ts';
-import { openServer } from './server.ts';
+import { summarise, type CpuProfile } from './profile-summary.ts';
+import { RunProfiler } from './profiler.ts';
+import { openServer, type BenchServer } from './server.ts';
 import { median, round, spread } from './stats.ts';
 import { runOne, WORKLOADS } from './workloads.ts';
 
-const PARTITIONS = 16;
 /** Generous safety net for the long orchestration; never a speed assertion. */
 const SEQUENTIAL_TIMEOUT_MS = 300_000;
 const SEQUENTIAL_RUNS = 3;
@@ -23,6 +26,19 @@ export async function scalingSection(ctx: BenchContext): Promise<void> {
   await finishedInstances(ctx);
 }
 
+interface SequentialRun {
+  readonly first: number;
+  readonly last: number;
+  readonly ratio: number;
+  readonly total: number;
+  /** Least-squares growth of one step's time over the run, ms per 1000 steps. */
+  readonly slope: number;
+  readonly deciles: number[];
+  readonly error: string | null;
+  readonly cpu: CpuReport;
+  readonly noisy: boolean;
+}
+
 /**
  * One orchestration of `steps` sequential activities: the time of the first
  * 100 steps against the last 100, from the moments each step's activity ran.
@@ -31,46 +47,33 @@ async function sequentialSteps(ctx: BenchContext): Promise<void> {
   const steps = ctx.args.steps;
   const window = Math.min(100, Math.floor(steps / 4));
   const server = await openServer(ctx.args.natsUrl);
-  let stamps: number[] = [];
+  const clock: { stamps: number[] } = { stamps: [] };
   let hub: BenchHub | undefined;
   try {
     hub = await openHub(server, 'seq', { ...overrides(ctx), countOps: false,
-      onStep: (i) => { stamps[i] = performance.now(); } });
+      onStep: (i) => { clock.stamps[i] = performance.now(); } });
     await waitForPartitions(hub);
     await runPool(hub.client, WORKLOADS.hello, 20, 10, runPrefix('warm'));
-    const runs: { first: number; last: number; ratio: number; total: number; deciles: number[];
-      error: string | null; load: number; foreign: number }[] = [];
-    for (let r = 0; r < SEQUENTIAL_RUNS; r++) {
-      if (r > 0 && !ctx.withinBudget()) break;
-      stamps = new Array(steps);
-      const id = runPrefix('seq');
-      const meter = cpuMeter(server.pid);
-      const t0 = performance.now();
-      await hub.client.createOrchestrationInstance('BenchSequential', { instanceId: id,
-        input: steps });
-      const state = await hub.client.waitForOrchestration(id, { timeoutMs: SEQUENTIAL_TIMEOUT_MS });
-      const total = performance.now() - t0;
-      const cpu = meter.stop();
-      const expected = JSON.stringify(steps - 1);
-      const error = !state ? 'no final state within the timeout'
-        : state.orchestrationStatus !== 'Completed' || state.output !== expected
-          ? `status ${state.orchestrationStatus} output ${state.output}` : null;
-      const at = (i: number): number => stamps[i] ?? Number.NaN;
-      // Step i lasts from its activity's run to the next activity's run.
-      const first = at(window) - at(0);
-      const last = at(steps - 1) - at(steps - 1 - window);
-      const deciles: number[] = [];
-      const tenth = Math.floor(steps / 10);
-      for (let d = 0; d < 10; d++) {
-        const a = d * tenth;
-        const b = Math.min(steps - 1, (d + 1) * tenth);
-        deciles.push(round(((at(b) - at(a)) / (b - a)), 3));
-      }
-      runs.push({ first: round(first, 1), last: round(last, 1), ratio: round(last / first, 3),
-        total: round(total, 0), deciles, error, load: cpu.load_1m, foreign: cpu.foreign_pct });
-      ctx.note(`sequential ${steps} steps: first ${window} ${round(first, 1)} ms, last ${window} ` +
-        `${round(last, 1)} ms (x${round(last / first, 2)}), total ${round(total, 0)} ms, ` +
-        `ms/step by tenth ${deciles.join(' ')}${error ? ` ERROR ${error}` : ''}`);
+    const h = hub;
+    const wanted = Math.min(SEQUENTIAL_RUNS, ctx.args.runs);
+    const { kept: runs, attempts } = await repeatUntilQuiet(wanted, wanted + 2,
+      async () => {
+        const r = await sequentialRun(h, server, steps, window, clock);
+        ctx.note(`sequential ${steps} steps: first ${window} ${r.first} ms, last ${window} ` +
+          `${r.last} ms (x${round(r.ratio, 2)}), step time ${r.slope >= 0 ? '+' : ''}${r.slope} ` +
+          `ms per 1000 steps, total ${r.total} ms, ms/step by tenth ${r.deciles.join(' ')}, ` +
+          `others ${r.cpu.foreign_pct}%` +
+          `${r.noisy ? ' (noisy)' : ''}${r.error ? ` ERROR ${r.error}` : ''}`);
+        return r;
+      }, () => ctx.withinBudget());
+    if (ctx.profileDir && ctx.withinBudget()) {
+      // One more run under the CPU profiler, not counted in the figures.
+      const profiler = new RunProfiler(ctx.profileDir);
+      await profiler.start();
+      await sequentialRun(h, server, steps, window, clock);
+      const { path, profile } = await profiler.stop(`sequential-${steps}`);
+      ctx.note(`\n== CPU profile of ${steps} sequential steps -> ${path}\n` +
+        `${summarise(profile as CpuProfile, 30)}\n`);
     }
     const mid = runs.find((r) => r.ratio === median(runs.map((x) => x.ratio))) ?? runs[0];
     ctx.emit({
@@ -78,11 +81,13 @@ async function sequentialSteps(ctx: BenchContext): Promise<void> {
       first_window_ms: spread(runs.map((r) => r.first), 1),
       last_window_ms: spread(runs.map((r) => r.last), 1),
       ratio: spread(runs.map((r) => r.ratio), 3),
+      step_growth_ms_per_1000_steps: spread(runs.map((r) => r.slope), 3),
       total_ms: spread(runs.map((r) => r.total), 0),
       ms_per_step_by_tenth: mid?.deciles ?? [],
       errors: runs.filter((r) => r.error !== null).length,
-      runs: runs.length,
-      cpu: { foreign_pct: runs.map((r) => r.foreign), load_1m: runs.map((r) => r.load) },
+      runs: runs.length, attempts, noisy: runs.some((r) => r.noisy),
+      cpu: { foreign_pct: runs.map((r) => r.cpu.foreign_pct),
+        load_1m: runs.map((r) => r.cpu.load_1m) },
     });
   } finally {
     await hub?.close();
@@ -90,34 +95,75 @@ async function sequentialSteps(ctx: BenchContext): Promise<void> {
   }
 }
 
+async function sequentialRun(hub: BenchHub, server: BenchServer, steps: number, window: number,
+  clock: { stamps: number[] }): Promise<SequentialRun> {
+  clock.stamps = new Array(steps);
+  const id = runPrefix('seq');
+  const meter = cpuMeter(server.pid);
+  const t0 = performance.now();
+  await hub.client.createOrchestrationInstance('BenchSequential', { instanceId: id, input: steps });
+  const state = await hub.client.waitForOrchestration(id, { timeoutMs: SEQUENTIAL_TIMEOUT_MS });
+  const elapsed = performance.now() - t0;
+  const cpu = meter.stop();
+  const expected = JSON.stringify(steps - 1);
+  const error = !state ? 'no final state within the timeout'
+    : state.orchestrationStatus !== 'Completed' || state.output !== expected
+      ? `status ${state.orchestrationStatus} output ${state.output}` : null;
+  const at = (i: number): number => clock.stamps[i] ?? Number.NaN;
+  // Step i lasts from its activity's run to the next activity's run.
+  const first = at(window) - at(0);
+  const last = at(steps - 1) - at(steps - 1 - window);
+  const deciles: number[] = [];
+  const tenth = Math.floor(steps / 10);
+  for (let d = 0; d < 10; d++) {
+    const a = d * tenth;
+    const b = Math.min(steps - 1, (d + 1) * tenth);
+    deciles.push(round(((at(b) - at(a)) / (b - a)), 3));
+  }
+  const durations: number[] = [];
+  for (let i = 0; i + 1 < steps; i++) durations.push(at(i + 1) - at(i));
+  return {
+    first: round(first, 1), last: round(last, 1), ratio: round(last / first, 3),
+    total: round(elapsed, 0), slope: round(slopePer1000(durations), 3), deciles, error, cpu,
+    noisy: cpu.foreign_pct > NOISY_FOREIGN_PCT,
+  };
+}
+
+/** Least-squares slope of `ys` against their index, per 1000 indexes. */
+function slopePer1000(ys: readonly number[]): number {
+  const n = ys.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (i - mx) * ((ys[i] as number) - my);
+    den += (i - mx) ** 2;
+  }
+  return (num / den) * 1000;
+}
+
 /**
- * Hello throughput on an empty hub, then on a second hub of the same server
- * holding `finished` finished instances. Each hub gets a fresh worker.
+ * Hello throughput on an empty hub against a second hub of the same server
+ * holding `finished` finished instances, each with its own worker in this
+ * process. Runs alternate between the two hubs (empty, full, empty, ...), so
+ * load from other work on the machine hits both alike.
  */
 async function finishedInstances(ctx: BenchContext): Promise<void> {
   const { args } = ctx;
   const server = await openServer(args.natsUrl);
   const w = WORKLOADS.hello;
   const n = Math.min(FINISHED_HELLO_N, Math.max(...args.counts));
-  const measure = async (h: BenchHub, label: string) => repeatUntilQuiet(args.runs,
-    args.runs + 2, async () => {
-      const r = await throughputRun(h.client, w, n, args.concurrency, server.pid);
-      ctx.note(`hello ${label}: ${r.instancesPerSec}/s p50 ${r.p50Ms} ms errors ${r.errors}` +
-        ` others ${r.cpu.foreign_pct}%${r.noisy ? ' (noisy)' : ''}`);
-      return r;
-    }, () => ctx.withinBudget());
   let empty: BenchHub | undefined;
   let full: BenchHub | undefined;
   try {
     empty = await openHub(server, 'fin', { ...overrides(ctx), countOps: false });
     await waitForPartitions(empty);
-    await runPool(empty.client, w, args.warmup, args.concurrency, runPrefix('warm'));
-    const before = await measure(empty, 'empty hub');
     const templateId = `${runPrefix('template')}-0`;
     await runOne(empty.client, w, templateId);
     const template = await readTemplate(await jetstreamManager(empty.nc),
-      new HubNames(empty.hub, PARTITIONS), templateId);
-    await empty.close();
+      new HubNames(empty.hub, empty.partitions), templateId);
 
     const engineFill = args.fill === 'engine';
     full = await openHub(server, 'fin', { ...overrides(ctx), countOps: false,
@@ -131,25 +177,42 @@ async function finishedInstances(ctx: BenchContext): Promise<void> {
       await full.worker.start();
       await waitForPartitions(full);
     }
-    await runPool(full.client, w, args.warmup, args.concurrency, runPrefix('warm'));
-    const after = await measure(full, `with ${made.count} finished`);
-    const e = median(before.kept.map((r) => r.instancesPerSec));
-    const f = median(after.kept.map((r) => r.instancesPerSec));
-    const all = [...before.kept, ...after.kept];
+    for (const h of [empty, full]) {
+      await runPool(h.client, w, args.warmup, args.concurrency, runPrefix('warm'));
+    }
+    const pair = { empty, full };
+    const { kept, attempts } = await repeatUntilQuiet(args.runs, args.runs + 2, async () => {
+      const e = await throughputRun(pair.empty.client, w, n, args.concurrency, server.pid);
+      const f = await throughputRun(pair.full.client, w, n, args.concurrency, server.pid);
+      const noisy = e.noisy || f.noisy;
+      ctx.note(`hello empty hub ${e.instancesPerSec}/s (cpu ${e.nodeCpuMsPerInstance}+` +
+        `${e.serverCpuMsPerInstance} ms), with ${made.count} finished ${f.instancesPerSec}/s ` +
+        `(cpu ${f.nodeCpuMsPerInstance}+${f.serverCpuMsPerInstance} ms), others ` +
+        `${e.cpu.foreign_pct}/${f.cpu.foreign_pct}%${noisy ? ' (noisy)' : ''}`);
+      return { e, f, noisy, cpu: e.cpu.foreign_pct >= f.cpu.foreign_pct ? e.cpu : f.cpu };
+    }, () => ctx.withinBudget());
+    const before = kept.map((k) => k.e);
+    const after = kept.map((k) => k.f);
+    const cpuMs = (r: ThroughputRun): number => r.nodeCpuMsPerInstance + r.serverCpuMsPerInstance;
     ctx.emit({
       test: 'scaling', measure: 'finished_instances', workload: 'hello', n,
       concurrency: args.concurrency,
       finished_instances: made.count, requested: args.finished, fill: made.method,
       fill_seconds: round(made.ms / 1000, 1),
       ...(made.count < args.finished ? { scaled_down: true } : {}),
-      empty_instances_per_sec: spread(before.kept.map((r) => r.instancesPerSec), 1),
-      full_instances_per_sec: spread(after.kept.map((r) => r.instancesPerSec), 1),
-      empty_p50_ms: spread(before.kept.map((r) => r.p50Ms)),
-      full_p50_ms: spread(after.kept.map((r) => r.p50Ms)),
-      ratio: round(f / e, 3),
-      errors: all.reduce((a, r) => a + r.errors, 0),
-      cpu: { foreign_pct: all.map((r) => r.cpu.foreign_pct),
-        load_1m: all.map((r) => r.cpu.load_1m) },
+      empty_instances_per_sec: spread(before.map((r) => r.instancesPerSec), 1),
+      full_instances_per_sec: spread(after.map((r) => r.instancesPerSec), 1),
+      empty_p50_ms: spread(before.map((r) => r.p50Ms)),
+      full_p50_ms: spread(after.map((r) => r.p50Ms)),
+      ratio: round(median(after.map((r) => r.instancesPerSec)) /
+        median(before.map((r) => r.instancesPerSec)), 3),
+      pair_ratios: kept.map((k) => round(k.f.instancesPerSec / k.e.instancesPerSec, 3)),
+      cpu_ms_per_instance: { empty: round(median(before.map(cpuMs)), 3),
+        full: round(median(after.map(cpuMs)), 3) },
+      errors: [...before, ...after].reduce((a, r) => a + r.errors, 0),
+      runs: kept.length, attempts, noisy: kept.some((k) => k.noisy),
+      cpu: { foreign_pct: kept.map((k) => [k.e.cpu.foreign_pct, k.f.cpu.foreign_pct]),
+        load_1m: kept.map((k) => k.e.cpu.load_1m) },
     });
   } finally {
     await empty?.close();
@@ -186,7 +249,7 @@ async function fillThroughEngine(ctx: BenchContext, hub: BenchHub, count: number
  */
 async function fillStore(ctx: BenchContext, hub: BenchHub, template: Template, count: number):
   Promise<{ count: number; ms: number; method: string }> {
-  const names = new HubNames(hub.hub, PARTITIONS);
+  const names = new HubNames(hub.hub, hub.partitions);
   const js = jetstream(hub.nc);
   const jsm = await jetstreamManager(hub.nc);
   let last = 0;

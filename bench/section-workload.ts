@@ -1,4 +1,7 @@
-import { monitor, openServer, type BenchServer } from './server.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readGoProfile, summariseGoProfile } from './pprof.ts';
+import { monitor, openServer, serverCpuProfile, type BenchServer } from './server.ts';
 import { openHub, waitForPartitions, type BenchHub } from './bench-hub.ts';
 import { overrides, type BenchContext } from './context.ts';
 import { Instrument } from './instrument.ts';
@@ -12,6 +15,8 @@ import { summarise, type CpuProfile } from './profile-summary.ts';
 import { round, spread } from './stats.ts';
 import { WORKLOADS, type Workload } from './workloads.ts';
 
+/** Length of the server's CPU profile in `--profile` runs. */
+const SERVER_PROFILE_SECONDS = 8;
 /** Extra attempts allowed per figure when runs are noisy. */
 const EXTRA_ATTEMPTS = 2;
 
@@ -34,7 +39,9 @@ export async function workloadSection(ctx: BenchContext, name: Workload['name'],
     if (tests.throughput) {
       for (const n of args.counts) await throughput(ctx, hub, server, w, n);
       await countOps(ctx, hub, server, w, Math.min(200, Math.max(...args.counts)));
-      if (ctx.profileDir) await profile(ctx, hub, w, Math.max(...args.counts), ctx.profileDir);
+      if (ctx.profileDir) {
+        await profile(ctx, hub, server, w, Math.max(...args.counts), ctx.profileDir);
+      }
     }
     if (tests.latency) await latency(ctx, hub, server, w);
   } finally {
@@ -45,6 +52,8 @@ export async function workloadSection(ctx: BenchContext, name: Workload['name'],
 
 function cpuFigures(runs: readonly ThroughputRun[]): Record<string, unknown> {
   return {
+    node_ms_per_instance: spread(runs.map((r) => r.nodeCpuMsPerInstance), 3).median,
+    server_ms_per_instance: spread(runs.map((r) => r.serverCpuMsPerInstance), 3).median,
     node_pct: spread(runs.map((r) => r.cpu.node_pct), 0).median,
     server_pct: spread(runs.map((r) => r.cpu.server_pct), 0).median,
     foreign_pct: runs.map((r) => r.cpu.foreign_pct),
@@ -108,6 +117,8 @@ async function latency(ctx: BenchContext, hub: BenchHub, server: BenchServer, w:
 interface Varz {
   readonly in_msgs?: number;
   readonly out_msgs?: number;
+  readonly in_bytes?: number;
+  readonly out_bytes?: number;
 }
 
 /**
@@ -126,15 +137,20 @@ async function countOps(ctx: BenchContext, hub: BenchHub, server: BenchServer, w
   const after = hub.ops.snapshot();
   const v1 = await monitor(server, '/varz') as Varz | undefined;
   const out = perInstance(before.out, after.out, n);
+  const writes = out['socket-write'] ?? 0;
+  delete out['socket-write'];
   const inbound = perInstance(before.in, after.in, n);
   const serverMsgs = v0 && v1 ? {
     in: round(((v1.in_msgs ?? 0) - (v0.in_msgs ?? 0)) / n, 1),
     out: round(((v1.out_msgs ?? 0) - (v0.out_msgs ?? 0)) / n, 1),
+    in_bytes: round(((v1.in_bytes ?? 0) - (v0.in_bytes ?? 0)) / n, 0),
+    out_bytes: round(((v1.out_bytes ?? 0) - (v0.out_bytes ?? 0)) / n, 0),
   } : undefined;
   ctx.emit({
     test: 'ops', workload: w.name, n, concurrency: ctx.args.concurrency,
     errors: run.results.filter((r) => r.error !== null).length,
     client_out_per_instance: round(total(out), 1), client_in_per_instance: round(total(inbound), 1),
+    socket_writes_per_instance: writes,
     out: out, in: inbound,
     ...(serverMsgs ? { server_msgs_per_instance: serverMsgs } : {}),
   });
@@ -144,17 +160,32 @@ async function countOps(ctx: BenchContext, hub: BenchHub, server: BenchServer, w
  * Profiling (`--profile DIR`): one run under the CPU profiler, then one with
  * the backend's and client's stages timed; summaries on stderr, files in DIR.
  */
-async function profile(ctx: BenchContext, hub: BenchHub, w: Workload, n: number, dir: string):
-  Promise<void> {
+async function profile(ctx: BenchContext, hub: BenchHub, server: BenchServer, w: Workload,
+  n: number, dir: string): Promise<void> {
   if (!ctx.withinBudget()) return;
   const profiler = new RunProfiler(dir);
   await profiler.start();
+  // The server is profiled over the same stretch: instances run until its profile returns.
+  let serverDone = false;
+  const serverProfile = serverCpuProfile(server, SERVER_PROFILE_SECONDS)
+    .finally(() => { serverDone = true; });
   const t0 = performance.now();
-  await runPool(hub.client, w, n, ctx.args.concurrency, runPrefix(`${w.name}-prof`));
+  let ran = 0;
+  for (let i = 0; i < 100 && (i === 0 || !serverDone); i++) {
+    await runPool(hub.client, w, n, ctx.args.concurrency, runPrefix(`${w.name}-prof`));
+    ran += n;
+  }
   const wallMs = performance.now() - t0;
   const { path, profile: p } = await profiler.stop(`${w.name}-n${n}`);
-  ctx.note(`\n== CPU profile ${w.name} n=${n} (${round((n * 1000) / wallMs, 0)}/s under the ` +
-    `profiler) -> ${path}\n${summarise(p as CpuProfile, 30)}\n`);
+  ctx.note(`\n== CPU profile of this process, ${w.name} (${round((ran * 1000) / wallMs, 0)}/s ` +
+    `under the profiler) -> ${path}\n${summarise(p as CpuProfile, 30)}\n`);
+  const gz = await serverProfile;
+  if (gz) {
+    const path2 = join(dir, `${w.name}-server.pprof.gz`);
+    writeFileSync(path2, gz);
+    ctx.note(`== CPU profile of nats-server over ${SERVER_PROFILE_SECONDS} s -> ${path2}\n` +
+      `${summariseGoProfile(readGoProfile(gz), 30)}\n`);
+  }
 
   const ins = instrumentHub(hub);
   try {

@@ -10,6 +10,8 @@ export interface BenchServer {
   readonly pid: number | undefined;
   /** Monitoring base URL on 127.0.0.1, when the embedded server has one. */
   readonly monitorUrl: string | undefined;
+  /** Go profiling endpoint base URL on 127.0.0.1 (`/debug/pprof/...`), when embedded. */
+  readonly profUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -34,16 +36,20 @@ process.on('exit', () => {
  */
 export async function openServer(natsUrl: string | undefined): Promise<BenchServer> {
   if (natsUrl) {
-    return { url: natsUrl, pid: undefined, monitorUrl: undefined, stop: async () => undefined };
+    return { url: natsUrl, pid: undefined, monitorUrl: undefined, profUrl: undefined,
+      stop: async () => undefined };
   }
   const dir = mkdtempSync(join(tmpdir(), 'dt-bench-'));
   const httpPort = await findFreePort();
+  const profPort = await findFreePort();
   const configFile = join(dir, 'bench-nats.conf');
   // Same limits as the repository's nats.conf, plus monitoring on loopback.
   writeFileSync(configFile, [
     'server_name: durabletask_bench',
     'listen: 127.0.0.1:4222',
     `http: 127.0.0.1:${httpPort}`,
+    // The profiler listens on the server's host, which the launcher sets to 127.0.0.1.
+    `prof_port: ${profPort}`,
     'max_payload: 2MB',
     'jetstream {',
     `  store_dir: ${JSON.stringify(join(dir, 'store'))}`,
@@ -64,6 +70,7 @@ export async function openServer(natsUrl: string | undefined): Promise<BenchServ
     url: server.url,
     pid: server.pid,
     monitorUrl: `http://127.0.0.1:${httpPort}`,
+    profUrl: `http://127.0.0.1:${profPort}`,
     stop: async () => {
       await server.stop();
       live.delete(server.pid);
@@ -94,6 +101,23 @@ export function processRssMb(pid: number | undefined): number {
     return m ? Number(m[1]) / 1024 : Number.NaN;
   } catch {
     return Number.NaN;
+  }
+}
+
+/** A CPU profile of the server over `seconds` (gzipped pprof), or undefined. */
+export async function serverCpuProfile(server: BenchServer, seconds: number):
+  Promise<Uint8Array | undefined> {
+  if (!server.profUrl) return undefined;
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), (seconds + 15) * 1000);
+  try {
+    const res = await fetch(`${server.profUrl}/debug/pprof/profile?seconds=${seconds}`,
+      { signal: ac.signal });
+    return res.ok ? new Uint8Array(await res.arrayBuffer()) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
