@@ -39,9 +39,10 @@ describe('orchestration service invariants: memory backend', () => {
   });
 
   it.todo(
-    "INV-6 memory: a checkpoint that completes instance X and sends a start to X's own " +
-      'id commits (X restarts as a new Pending execution) and then fails with LOCK_LOST, so a ' +
-      'refused checkpoint had effects. Seed 1, path "18:2:1:1:1:1:1:2:2", counterexample ' +
-      '[lock(w0), complete(h0, complete dupstart0)] (the duplicate start picks X itself)',
+    "INV-6 memory: a checkpoint that ends instance X and sends a start to X's own id commits " +
+      '(X restarts as a new Pending execution) and then throws LOCK_LOST, so a refused ' +
+      "checkpoint had effects. Kit: memoryTarget(), focus 'INV-6', seed 1, numRuns 300, " +
+      'path "2:1:1:0:1:3:3:6:7:7:9:9"; counterexample [episode(w0, none), ' +
+      'episode(w0, fail dupstart3)] (dupstart3 picks X itself)',
   );
 });

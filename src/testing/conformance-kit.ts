@@ -6,7 +6,7 @@ import type { ConformanceFocus, ConformanceTarget } from './conformance-target.t
 import { drainAndCheck } from './drain.ts';
 import { InvariantViolation } from './invariant-violation.ts';
 import type { BackendSemantics } from './model/model-types.ts';
-import { ServiceModel, type GeneratorFeatures } from './model/service-model.ts';
+import { ALL_FEATURES, ServiceModel, type GeneratorFeatures } from './model/service-model.ts';
 import { RealSystem } from './real-system.ts';
 
 /** Options of a conformance check: the target plus the fast-check budget. */
@@ -65,7 +65,7 @@ export function orchestrationServiceProperty(
   let run = 0;
   return fc.asyncProperty(commands, async (cmds) => {
     const real = await RealSystem.open(options, run++);
-    const model = new ServiceModel(sem, run, { selfStarts: true, ...options.features });
+    const model = new ServiceModel(sem, run, { ...ALL_FEATURES, ...options.features });
     try {
       for (let i = 0; i < INITIAL_INSTANCES; i++)
         await new CreateInstance(undefined).run(model, real);

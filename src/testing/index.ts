@@ -20,4 +20,5 @@ export {
   type InvariantId,
 } from './invariant-violation.ts';
 export type { BackendSemantics } from './model/model-types.ts';
+export type { GeneratorFeatures } from './model/service-model.ts';
 export { ManualClock } from './manual-clock.ts';

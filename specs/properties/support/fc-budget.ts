@@ -1,5 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { TestContext } from 'node:test';
+import fc from 'fast-check';
+import { withCauseInMessage } from '../../../src/testing/conformance-kit.ts';
 import type { InvariantId } from '../../../src/testing/invariant-violation.ts';
 
 /**
@@ -61,3 +63,19 @@ export const INVARIANT_TITLES: readonly (readonly [InvariantId, string])[] = [
   ['INV-8', "delivery order: an instance's messages arrive in the order they were sent"],
   ['INV-9', 'no premature delivery: timers and scheduled starts are never early'],
 ];
+
+/**
+ * `fc.assert` whose failure message also carries the failing run's own error
+ * (test runners tend to hide `cause`), after fast-check's seed, path and
+ * counterexample.
+ */
+export async function assertProperty<Ts>(
+  property: fc.IAsyncProperty<Ts> | fc.IProperty<Ts>,
+  params: fc.Parameters<Ts>,
+): Promise<void> {
+  try {
+    await fc.assert(property, params);
+  } catch (err) {
+    throw withCauseInMessage(err);
+  }
+}

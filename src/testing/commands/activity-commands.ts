@@ -170,6 +170,10 @@ export class AbandonActivity extends Step {
   protected async exec(m: ServiceModel, r: RealSystem): Promise<void> {
     const h = recent(m, this.holder);
     if (!h) return;
+    if (!m.features.staleActivityAbandons && !leaseSurelyHeld(h, r)) {
+      m.note('(skipped: stale activity abandons are left out)');
+      return;
+    }
     const { item, worker } = realOf(r, h);
     const out = await attempt(r, 'abandonActivityWorkItem', () =>
       r.worker(worker).backend.service.abandonActivityWorkItem(item),
@@ -184,6 +188,12 @@ export class AbandonActivity extends Step {
   toString(): string {
     return `abandonActivity(a${this.holder})`;
   }
+}
+
+/** The holder still leases its activity, with a margin for the call on real time. */
+function leaseSurelyHeld(h: ModelActivityHolder, r: RealSystem): boolean {
+  const margin = r.time.simulated ? 0 : 500;
+  return h.state === 'held' && !h.superseded && !h.crashed && r.time.now() + margin < h.lockedUntil;
 }
 
 export class RenewActivity extends Step {

@@ -6,7 +6,14 @@ import { OrchestrationModel } from './orchestration-model.ts';
 export interface GeneratorFeatures {
   /** A checkpoint may send a (duplicate) start to its own instance. */
   readonly selfStarts: boolean;
+  /**
+   * An activity holder may abandon after it completed, was superseded or its
+   * lease ran out (it must then fail and change nothing).
+   */
+  readonly staleActivityAbandons: boolean;
 }
+
+export const ALL_FEATURES: GeneratorFeatures = { selfStarts: true, staleActivityAbandons: true };
 
 /**
  * The whole model of one run: orchestration side, activity side, the ids
@@ -27,7 +34,7 @@ export class ServiceModel {
   constructor(
     readonly sem: BackendSemantics,
     readonly run: number,
-    readonly features: GeneratorFeatures = { selfStarts: true },
+    readonly features: GeneratorFeatures = ALL_FEATURES,
   ) {
     this.orch = new OrchestrationModel(sem);
     this.act = new ActivityModel(sem);
