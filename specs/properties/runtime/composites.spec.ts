@@ -114,7 +114,7 @@ function evaluate(tree: Tree, arrival: ReadonlyMap<number, number>): unknown {
 }
 
 describe('runtime composites', () => {
-  it('should resolve whenAll and whenAny over random task trees as their definitions say', async (t) => {
+  it('should resolve whenAll / whenAny over random task trees by their definitions', async (t) => {
     const choices = fc.array(fc.nat(), { minLength: 1, maxLength: 64 });
     await assertProperty(
       fc.asyncProperty(treeArb, choices, async (tree, picks) => {

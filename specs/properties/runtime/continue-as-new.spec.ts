@@ -33,7 +33,7 @@ const collector: Orchestrator<Input, number[]> = function* (ctx, input) {
 };
 
 describe('runtime continue-as-new', () => {
-  it('should hand every unprocessed event to the next execution, none lost, none twice', async (t) => {
+  it('should carry every unprocessed event over, none lost, none twice', async (t) => {
     const arbs = [
       fc.integer({ min: 1, max: 3 }),
       fc.integer({ min: 0, max: 14 }),
