@@ -2,8 +2,10 @@ import { DurableTaskError, ErrorCode } from './errors.ts';
 
 /**
  * Serializes a user value to JSON text, refusing what JSON would silently
- * change or drop: functions, symbols, bigints, non-finite numbers, Maps, Sets
- * and cycles. `undefined` at the top level means "no payload".
+ * change or drop: functions, symbols, bigints, non-finite numbers, Maps, Sets,
+ * Errors, binary data and cycles. `undefined` at the top level means "no
+ * payload"; as in JSON, `undefined` object fields are left out and `undefined`
+ * array entries (and holes) become `null`, and a Date becomes its ISO text.
  */
 export function serializePayload(value: unknown, what: string): string | undefined {
   if (value === undefined) return undefined;
@@ -59,9 +61,15 @@ function findUnserializable(value: unknown, path: string, seen: Set<object>): st
   }
   if (value === null) return null;
   const obj = value as object;
+  if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) {
+    return `${path} is binary data (encode it, for example as base64 text)`;
+  }
   if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return null;
   if (obj instanceof Map) return `${path} is a Map (convert it to an object or array)`;
   if (obj instanceof Set) return `${path} is a Set (convert it to an array)`;
+  if (obj instanceof Error) {
+    return `${path} is an Error (pass its message or a plain object instead)`;
+  }
   if (seen.has(obj)) return `${path} is a circular reference`;
   seen.add(obj);
   if (Array.isArray(obj)) {

@@ -58,3 +58,23 @@ describe('validation', () => {
     );
   });
 });
+
+describe('payload edge values', () => {
+  it('should refuse Errors and binary data instead of storing {} or index maps', () => {
+    for (const v of [
+      new Error('x'),
+      new Uint8Array([1, 2]),
+      Buffer.from('ab'),
+      new ArrayBuffer(2),
+    ]) {
+      assert.throws(
+        () => serializePayload({ v }, 'result'),
+        (e) => isDurableTaskError(e, 'NOT_SERIALIZABLE') && /\$\.v is/.test((e as Error).message),
+      );
+    }
+  });
+
+  it('should store undefined array entries as null, as JSON does', () => {
+    assert.equal(serializePayload([1, undefined, 3], 'result'), '[1,null,3]');
+  });
+});
