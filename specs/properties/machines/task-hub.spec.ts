@@ -152,7 +152,7 @@ function children(s: Snapshot): string[] {
 }
 
 describe('task-hub machine', () => {
-  it('should follow the design lifecycle and leave the state unchanged on refused events', async (t) => {
+  it('should follow the design lifecycle; a refused event changes nothing', async (t) => {
     await assertProperty(
       fc.property(fc.array(moveArb, { maxLength: 40 }), (moves) => {
         let snap: Snapshot = initialTransition(taskHubMachine, { hub: 'h' })[0];

@@ -55,7 +55,7 @@ function reference(
 const HELD: ReadonlySet<WorkItemStateName> = new Set(['locked', 'completed']);
 
 describe('work-item machine', () => {
-  it('should follow the design rules and leave the state unchanged on every refused call', async (t) => {
+  it('should follow the design rules; a refused call changes nothing', async (t) => {
     const calls = fc.array(fc.constantFrom(...CALLS), { maxLength: 30 });
     await assertProperty(
       fc.property(fc.boolean(), calls, (session, seq) => {
