@@ -7,7 +7,7 @@ import type { ModelActivityHolder } from '../model/model-types.ts';
 import type { ServiceModel } from '../model/service-model.ts';
 import type { RealActivityHolder, RealSystem } from '../real-system.ts';
 import { receiveTimeout } from './orchestration-commands.ts';
-import { attempt, must, pick, type Outcome as CallOutcome } from './observe.ts';
+import { attempt, movedForward, must, pick, type Outcome as CallOutcome } from './observe.ts';
 import { Step } from './step.ts';
 
 const RECENT_HOLDERS = 6;
@@ -212,8 +212,8 @@ export class RenewActivity extends Step {
     judge(m, h, 'renewActivity', expectCall(h, 'renew', out.tBefore, out.tAfter, m.sem), out);
     if (!out.ok) return;
     const after = out.value.lockedUntil.getTime();
-    const moved = out.tAfter > h.lockSetAt ? after > before : after >= before;
-    if (!moved || after <= out.tAfter) {
+    const moved = movedForward(r, h.lockSetAt, before, after, out.tAfter);
+    if (!moved) {
       violation(
         'INV-5',
         `renew of activity holder #${h.id} (${h.key}) moved lockedUntil from ` +

@@ -125,3 +125,23 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 export function pick<T>(list: readonly T[], n: number): T | undefined {
   return list.length === 0 ? undefined : list[n % list.length];
 }
+
+/** Real-time renewals this close to the last one may return the same deadline. */
+const REAL_TIME_GRANULARITY_MS = 100;
+
+/**
+ * INV-5: a renewal's deadline is later than the previous one and in the
+ * future. On real time a renewal right after another (a shared lease update)
+ * may keep the same deadline.
+ */
+export function movedForward(
+  r: RealSystem,
+  lastSetAt: number,
+  before: number,
+  after: number,
+  now: number,
+): boolean {
+  if (after < before || after <= now) return false;
+  if (after > before || now === lastSetAt) return true;
+  return !r.time.simulated && now - lastSetAt < REAL_TIME_GRANULARITY_MS;
+}

@@ -7,6 +7,7 @@ import type { ServiceModel } from '../model/service-model.ts';
 import type { RealHolder, RealSystem } from '../real-system.ts';
 import {
   attempt,
+  movedForward,
   describe,
   must,
   pick,
@@ -164,8 +165,8 @@ export async function renewHolder(m: ServiceModel, r: RealSystem, h: ModelHolder
   judge(m, h, 'renew', exp, out);
   if (!out.ok) return;
   const after = item.lockedUntil.getTime();
-  const moved = out.tAfter > h.lockSetAt ? after > before : after >= before;
-  if (!moved || after <= out.tAfter) {
+  const moved = movedForward(r, h.lockSetAt, before, after, out.tAfter);
+  if (!moved) {
     violation(
       'INV-5',
       `renew of holder #${h.id} ('${h.instanceId}') at ` +
