@@ -13,6 +13,7 @@ import {
   rejectsCode,
   SECOND,
   started,
+  startMessage,
 } from './helpers.ts';
 
 describe('memory backend: orchestration locks', () => {
@@ -177,6 +178,23 @@ describe('memory backend: orchestration locks', () => {
     await rejectsCode(checkpoint(b, wi), 'LOCK_LOST', /released/);
     const history = await b.client.getOrchestrationHistory('x');
     assert.equal(history.filter((e) => e.type === 'OrchestratorStarted').length, 1);
+  });
+
+  it('should discard a start a checkpoint sends to its own instance, and return', async (t) => {
+    const { b } = await started(t);
+    const executionId = await create(b, 'self');
+    const wi = await lockNow(b);
+    const restart = startMessage('self', 'Test', {
+      parent: { instanceId: 'self', executionId, taskScheduleId: 0 },
+    });
+    await checkpoint(b, wi, {
+      events: [{ type: 'ExecutionCompleted', eventId: 1, orchestrationStatus: 'Failed' }],
+      orchestratorMessages: [restart],
+    });
+    await b.service.releaseOrchestrationWorkItem(wi);
+    const states = await b.client.getOrchestrationState('self', { allExecutions: true });
+    assert.deepEqual(states.map((s) => s.orchestrationStatus), ['Failed']);
+    await nothingToLock(b);
   });
 
   it('should refuse a work item it did not issue', async (t) => {

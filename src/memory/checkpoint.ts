@@ -166,8 +166,12 @@ export function applyCheckpoint(
     });
   }
   for (const m of completion.orchestratorMessages) {
-    if (m.event.type === 'ExecutionStarted') startExecution(store, m, now);
-    else store.route(m);
+    if (m.event.type !== 'ExecutionStarted') store.route(m);
+    // A start addressed to the checkpointing instance itself is a duplicate start: the
+    // instance exists (it decided to send it while live), so the start is discarded.
+    else if (m.orchestrationInstance.instanceId === rec.instanceId) {
+      store.discard(m, 'duplicate-start');
+    } else startExecution(store, m, now);
   }
   if (live) {
     for (const t of plan.timers) {

@@ -100,7 +100,8 @@ export class MemoryOrchestrationService implements OrchestrationService {
     this.e.processDue();
     if (signal?.aborted) return null;
     const item = this.e.orchestrations.tryLock(this.e.clock.now(), this.e);
-    if (item || receiveTimeoutMs === 0) return item;
+    if (item) return item;
+    if (receiveTimeoutMs === 0) return pollMissed();
     const waiting = this.e.orchestrationWaiters.wait(receiveTimeoutMs, signal);
     this.e.tick();
     return waiting;
@@ -130,8 +131,9 @@ export class MemoryOrchestrationService implements OrchestrationService {
     }
     const { rec, lock } = fenced;
     const consumed = lock.seqs.size;
-    applyCheckpoint(this.e.store, rec, lock, completion, plan, this.e.clock.now());
+    // Marked first: nothing after the first effect may throw (all effects or none).
     this.e.orchestrations.markCompleted(lock);
+    applyCheckpoint(this.e.store, rec, lock, completion, plan, this.e.clock.now());
     if (plan.discard) {
       checkpointDiscarded(this.e.log, { instanceId: rec.instanceId, consumed });
     } else {
@@ -172,7 +174,8 @@ export class MemoryOrchestrationService implements OrchestrationService {
     this.e.processDue();
     if (signal?.aborted) return null;
     const item = this.e.activities.tryLock(this.e.clock.now(), this.e);
-    if (item || receiveTimeoutMs === 0) return item;
+    if (item) return item;
+    if (receiveTimeoutMs === 0) return pollMissed();
     const waiting = this.e.activityWaiters.wait(receiveTimeoutMs, signal);
     this.e.tick();
     return waiting;
@@ -236,4 +239,12 @@ export class MemoryOrchestrationService implements OrchestrationService {
         { cause: err });
     }
   }
+}
+
+/**
+ * A lock call with a zero receive timeout that found nothing: answers null
+ * after other I/O had a turn, so a caller polling in a loop cannot starve the process.
+ */
+function pollMissed(): Promise<null> {
+  return new Promise((resolve) => setImmediate(() => resolve(null)));
 }
