@@ -21,7 +21,6 @@ describe('conformance kit against deliberately broken backends', () => {
           ...brokenMemoryTarget(breakage as Breakage),
           ...b,
           focus: invariant,
-          features: { selfStarts: false },
         });
       } catch (err) {
         failure = err;

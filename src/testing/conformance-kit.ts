@@ -51,17 +51,18 @@ const INITIAL_INSTANCES = 2;
  */
 export function orchestrationServiceProperty(
   options: ConformanceOptions,
-): fc.IAsyncProperty<[KitCommand[]]> {
+): fc.IAsyncProperty<[Iterable<KitCommand>]> {
   const simulated = options.clock !== undefined;
   const sem: BackendSemantics = { ...STRICT, exactTime: simulated, ...options.semantics };
   const maxCommands = options.maxCommands ?? (simulated ? 40 : 14);
   const minCommands = Math.min(maxCommands, options.minCommands ?? (simulated ? 0 : 8));
-  // Few runs on real time: every run gets a sequence of a useful length.
-  const commands = fc.array(commandArbitrary(options, options.focus ?? 'all'), {
-    minLength: minCommands,
-    maxLength: maxCommands,
-    size: 'max',
-  });
+  const command = commandArbitrary(options, options.focus ?? 'all');
+  // fc.commands shrinks command lists best; with few runs (real time) a minimum length
+  // makes every run useful, which only a plain array offers.
+  const commands: fc.Arbitrary<Iterable<KitCommand>> =
+    minCommands > 0
+      ? fc.array(command, { minLength: minCommands, maxLength: maxCommands, size: 'max' })
+      : fc.commands([command], { maxCommands, size: 'max' });
   let run = 0;
   return fc.asyncProperty(commands, async (cmds) => {
     const real = await RealSystem.open(options, run++);
@@ -92,7 +93,9 @@ function withTrace(err: unknown, m: ServiceModel): Error {
 }
 
 /** fast-check parameters for the options (runs, seed, path, shrinking). */
-export function conformanceParameters(options: ConformanceOptions): fc.Parameters<[KitCommand[]]> {
+export function conformanceParameters(
+  options: ConformanceOptions,
+): fc.Parameters<[Iterable<KitCommand>]> {
   const simulated = options.clock !== undefined;
   return {
     numRuns: options.numRuns ?? (simulated ? 50 : 3),

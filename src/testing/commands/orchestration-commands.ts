@@ -118,6 +118,13 @@ export function judge(
   }
   if (!out.ok) m.count(`${call} refused (${exp})`);
   if (!out.ok && out.kind === 'lost') {
+    if (exp === 'succeed' && h.faulted) {
+      violation(
+        'INV-6',
+        `${call} by holder #${h.id} of '${h.instanceId}' was refused after its checkpoint ` +
+          `failed: the failed checkpoint changed the lock (${describe(out.error)})`,
+      );
+    }
     if (exp === 'succeed') {
       violation(
         livenessInvariant(h.renewed, 'orchestration'),
@@ -253,7 +260,10 @@ export async function completeHolder(
     await verifyInstance(m, r, h.instanceId, 'INV-6', `after the checkpoint of holder #${h.id}`);
     return true;
   }
-  if (out.kind === 'fault') m.orch.faultedBatch(h);
+  if (out.kind === 'fault') {
+    m.orch.faultedBatch(h);
+    h.faulted = true;
+  }
   // A refused checkpoint must have changed nothing (checked first: it explains more).
   await verifyInstance(
     m,

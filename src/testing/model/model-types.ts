@@ -86,6 +86,8 @@ export interface ModelHolder {
   renewed: boolean;
   /** When its lock was last set (lock or renew). */
   lockSetAt: number;
+  /** Its checkpoint failed (injected fault): the lock must be as it was before. */
+  faulted: boolean;
 }
 
 export interface ModelActivity {

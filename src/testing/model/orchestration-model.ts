@@ -222,6 +222,7 @@ export class OrchestrationModel {
       crashed: false,
       renewed: false,
       lockSetAt: tAfter,
+      faulted: false,
     };
     this.holders.push(holder);
     return holder;
