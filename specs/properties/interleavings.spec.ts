@@ -66,11 +66,15 @@ async function complete(backend: Backend, item: OrchestrationWorkItem, now: numb
 }
 
 /** Runs `fn` now (its synchronous effect happens here), logs it and records how it ended. */
-async function call(log: Entry[], what: string, fn: () => Promise<unknown>): Promise<void> {
+async function call(
+  log: Entry[],
+  what: string,
+  fn: (entry: Entry) => Promise<unknown>,
+): Promise<void> {
   const entry: Entry = { what };
   log.push(entry);
   try {
-    await fn();
+    await fn(entry);
     entry.ok = true;
   } catch (err) {
     if (!isDurableTaskError(err, 'LOCK_LOST')) throw err;
@@ -121,9 +125,9 @@ async function interleave(s: fc.Scheduler, optional: readonly Optional[]): Promi
         clock.advance(LOCK_MS + 1);
       },
       'b.lock': () =>
-        call(log, 'b.lock', async () => {
+        call(log, 'b.lock', async (entry) => {
           bItem = await b.service.lockNextOrchestrationWorkItem(0);
-          if (!bItem) log.at(-1)!.what = 'b.lock (nothing)';
+          if (!bItem) entry.what = 'b.lock (nothing)';
         }),
       'a.renew': () => call(log, 'a.renew', () => a.service.renewOrchestrationWorkItemLock(held)),
       'a.abandon': () => call(log, 'a.abandon', () => a.service.abandonOrchestrationWorkItem(held)),

@@ -148,12 +148,17 @@ function natsFixture(): BackendFixture {
       const f = await load();
       return 'missing' in f ? `nats backend not built yet: ${f.missing}` : undefined;
     },
-    faultHooks: [],
+    faultHooks: [
+      'failCheckpoints',
+      'failActivityCompletions',
+      'failOrchestrationRenewals',
+      'failActivityRenewals',
+      'beforeCheckpoint',
+      'beforeActivityCompletion',
+    ],
     async create(opts = {}) {
       const f = await load();
       if ('missing' in f) throw new Error(`nats backend not built yet: ${f.missing}`);
-      const given = Object.keys(opts.faults ?? {});
-      if (given.length > 0) throw new Error(`nats backend has no fault hook ${given.join(', ')}`);
       const options: NatsBackendOptions = {
         servers: await sharedNatsUrl(),
         hub: opts.hub ?? uniqueHubName('n'),
@@ -164,6 +169,7 @@ function natsFixture(): BackendFixture {
           activityLockMs: opts.activityLockMs,
           maxMessagesPerCheckpoint: opts.maxMessagesPerCheckpoint,
           dedupeRule: opts.dedupeRule,
+          faults: opts.faults,
         }),
       };
       return f.value({ ...options, ...opts.extra });

@@ -79,3 +79,8 @@ export function backgroundError(log: Logger, task: string, err: unknown): void {
 export function recordWriteSkipped(log: Logger, instanceId: string, reason: string): void {
   log.debug({ event: 'nats.record.skipped', instanceId, reason }, 'instance record not replaced');
 }
+
+export function faultInjected(log: Logger, fault: string, instanceId: string | undefined): void {
+  log.info({ event: 'nats.fault.injected', fault, ...(instanceId ? { instanceId } : {}) },
+    `injected fault ${fault}`);
+}

@@ -4,6 +4,7 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
+import { FaultInjector } from './fault-hooks.ts';
 import { backendError } from './nats-errors.ts';
 import { HubNames } from './names.ts';
 import type { ResolvedNatsOptions } from './options.ts';
@@ -25,6 +26,8 @@ export class HubResources {
   readonly timers: KV;
   readonly meta: KV;
   readonly payloads: PayloadStore;
+  /** Test fault hooks (`options.faults`) at their points. */
+  readonly faults: FaultInjector;
   /** Commit bodies above this many bytes go to the object store. */
   readonly inlineCommitLimit: number;
   private objectStore: Promise<ObjectStore> | undefined;
@@ -41,6 +44,8 @@ export class HubResources {
     [this.leases, this.workers, this.instances, this.timers, this.meta] = buckets as
       [KV, KV, KV, KV, KV];
     this.payloads = new PayloadStore(() => this.blobs(), options.payloadLimitBytes);
+    this.faults = new FaultInjector(options.faults,
+      options.logger.child({ hub: options.hub, backend: 'nats' }));
     const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
     this.inlineCommitLimit = Math.min(INLINE_COMMIT_LIMIT, maxPayload - 64 * 1024);
   }

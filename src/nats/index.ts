@@ -2,6 +2,7 @@ import { HubLifecycle } from '../../actors/task-hub-lifecycle.ts';
 import type { Backend } from '../core/backend.ts';
 import { validateHubName } from '../core/validation.ts';
 import { ActivityRuntime } from './activity-runtime.ts';
+import type { NatsFaultHooks } from './fault-hooks.ts';
 import { HubResources } from './hub-resources.ts';
 import { NatsOrchestrationClient } from './nats-client.ts';
 import { NatsOrchestrationService } from './nats-service.ts';
@@ -19,6 +20,8 @@ export interface NatsBackend extends Backend {
   readonly hub: string;
   /** Partitions this process owns right now. */
   ownedPartitions(): number[];
+  /** The fault hooks in use; tests may change them while the backend runs. */
+  readonly faults: NatsFaultHooks;
 }
 
 /**
@@ -59,7 +62,8 @@ export async function createNatsBackend(options: NatsBackendOptions): Promise<Na
     onStateChange: (state, previous) =>
       log.debug({ event: 'nats.hub.state', state, previous }, 'task hub state changed'),
   });
-  const service = new NatsOrchestrationService(lifecycle, engine, activities, resolved);
+  const service = new NatsOrchestrationService(lifecycle, engine, activities, resolved,
+    res.faults);
   const client = new NatsOrchestrationClient(res, engine.store, engine.commitLog, log,
     (token) => engine.forget(token));
 
@@ -70,6 +74,7 @@ export async function createNatsBackend(options: NatsBackendOptions): Promise<Na
     service,
     client,
     ownedPartitions: () => engine.ownedPartitions(),
+    faults: resolved.faults,
     close: () => (closing ??= (async () => {
       if (lifecycle.state === 'running' || lifecycle.state === 'starting') {
         await lifecycle.stop({ forced: true }).catch(() => undefined);

@@ -10,6 +10,7 @@ import type {
   ActivityWorkItem, OrchestrationCompletion, OrchestrationWorkItem,
 } from '../core/work-item.ts';
 import type { ActivityRuntime } from './activity-runtime.ts';
+import type { FaultInjector } from './fault-hooks.ts';
 import type { OrchestrationEngine } from './orchestration-engine.ts';
 import type { ResolvedNatsOptions } from './options.ts';
 
@@ -33,6 +34,7 @@ export class NatsOrchestrationService implements OrchestrationService {
     private readonly engine: OrchestrationEngine,
     private readonly activities: ActivityRuntime,
     private readonly options: ResolvedNatsOptions,
+    private readonly faults: FaultInjector,
   ) {
     this.orchestrationDispatcherCount = options.orchestrationDispatcherCount;
     this.maxConcurrentOrchestrationWorkItems = options.maxConcurrentOrchestrationWorkItems;
@@ -82,11 +84,15 @@ export class NatsOrchestrationService implements OrchestrationService {
   }
 
   renewOrchestrationWorkItemLock(item: OrchestrationWorkItem): Promise<void> {
+    if (this.faults.armed) this.faults.count('failOrchestrationRenewals', item.instanceId);
     return this.engine.renew(item);
   }
 
-  completeOrchestrationWorkItem(item: OrchestrationWorkItem, completion: OrchestrationCompletion):
-    Promise<void> {
+  async completeOrchestrationWorkItem(item: OrchestrationWorkItem,
+    completion: OrchestrationCompletion): Promise<void> {
+    // The hooks run before the engine's own lock and lease check, which then fences a
+    // holder whose lock lapsed while a hook stalled.
+    if (this.faults.armed) await this.faults.checkpoint(item, completion);
     return this.engine.complete(item, completion);
   }
 
@@ -106,10 +112,15 @@ export class NatsOrchestrationService implements OrchestrationService {
   }
 
   renewActivityWorkItemLock(item: ActivityWorkItem): Promise<ActivityWorkItem> {
+    if (this.faults.armed) {
+      this.faults.count('failActivityRenewals', item.taskMessage?.orchestrationInstance.instanceId);
+    }
     return this.activities.renew(item);
   }
 
-  completeActivityWorkItem(item: ActivityWorkItem, responseMessage: TaskMessage): Promise<void> {
+  async completeActivityWorkItem(item: ActivityWorkItem, responseMessage: TaskMessage):
+    Promise<void> {
+    if (this.faults.armed) await this.faults.activityCompletion(item, responseMessage);
     return this.activities.complete(item, responseMessage);
   }
 

@@ -46,7 +46,7 @@ export interface NatsBackendOptions {
   readonly maxConcurrentActivityWorkItems?: number;
   /** Name of this worker in leases and logs. @default a random id */
   readonly workerId?: string;
-  /** Fault-injection hooks for tests. */
+  /** Fault-injection hooks for tests; the backend keeps a copy (`backend.faults`). */
   readonly faults?: NatsFaultHooks;
 }
 
@@ -127,7 +127,8 @@ export function resolveNatsOptions(options: NatsBackendOptions): ResolvedNatsOpt
       options.activityDispatcherCount, 1),
     maxConcurrentActivityWorkItems: maxConcurrentActivity,
     workerId: options.workerId ?? `w${process.pid.toString(36)}${randomSuffix()}`,
-    faults: options.faults ?? {},
+    // A copy: the counters count down, and tests may change hooks on the backend's copy.
+    faults: { ...options.faults },
   };
 }
 
