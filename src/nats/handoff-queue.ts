@@ -47,10 +47,18 @@ export class HandoffQueue<T> {
     return item;
   }
 
+  /**
+   * Waits for the next item at most `timeoutMs`. A timeout of 0 (or less)
+   * polls once: when nothing is queued it answers null only after other I/O
+   * had a turn, so a caller that polls in a loop cannot starve the process.
+   */
   take(timeoutMs: number, signal?: AbortSignal): Promise<T | null> {
     const now = this.poll();
     if (now !== null) return Promise.resolve(now);
-    if (signal?.aborted || timeoutMs <= 0) return Promise.resolve(null);
+    if (signal?.aborted) return Promise.resolve(null);
+    if (!(timeoutMs > 0)) {
+      return new Promise((resolve) => setImmediate(() => resolve(this.poll())));
+    }
     return new Promise<T | null>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => finish(null);

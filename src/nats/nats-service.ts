@@ -73,7 +73,11 @@ export class NatsOrchestrationService implements OrchestrationService {
   }
 
   getDelayAfterFetchErrorMs(err: unknown): number {
-    return isDurableTaskError(err, 'BACKEND_ERROR') ? BACKEND_ERROR_DELAY_MS : 0;
+    // A hub that is not running (stopped by another worker on this backend) or a closed
+    // backend answers at once: wait as long as after a transport failure before asking again.
+    if (isDurableTaskError(err, 'BACKEND_ERROR') || isDurableTaskError(err, 'HUB_NOT_RUNNING') ||
+      isDurableTaskError(err, 'INVALID_STATE')) return BACKEND_ERROR_DELAY_MS;
+    return 0;
   }
 
   async lockNextOrchestrationWorkItem(receiveTimeoutMs: number, signal?: AbortSignal):

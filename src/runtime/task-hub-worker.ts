@@ -6,10 +6,11 @@ import {
   type WorkerStateName,
 } from '../../actors/worker.machine.ts';
 import type { Backend } from '../core/backend.ts';
-import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
 import type { OrchestrationService } from '../core/orchestration-service.ts';
 import { silentLogger } from '../logging/logger.ts';
 import * as events from '../logging/runtime-events.ts';
+import { workerServiceGone } from '../logging/worker-events.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { Activity } from './activity-context.ts';
 import { ActivityDispatcher } from './activity-dispatcher.ts';
@@ -210,10 +211,20 @@ export class TaskHubWorker {
         this.#orchestrationDispatcher?.stop({ forced, timeoutMs }),
         this.#activityDispatcher?.stop({ forced, timeoutMs }),
       ]);
-      await this.#service.stop({ forced });
+      await this.#stopService(forced);
     } finally {
       this.#send({ type: 'worker.stopped' });
       events.workerStopped(this.#logger, { forced });
+    }
+  }
+
+  /** Stops the service; a backend closed before the worker leaves nothing to stop. */
+  async #stopService(forced: boolean): Promise<void> {
+    try {
+      await this.#service.stop({ forced });
+    } catch (err) {
+      if (!isDurableTaskError(err, ErrorCode.INVALID_STATE)) throw err;
+      workerServiceGone(this.#logger, { err });
     }
   }
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import * as events from '../logging/runtime-events.ts';
 import type { Clock } from '../util/clock.ts';
@@ -11,6 +12,27 @@ const LOOP_FAILURE_DELAY_MS = 10_000;
 const FORCED_DRAIN_MS = 5_000;
 /** Successes needed to clear a process-error back-off. */
 const BACKOFF_COUNTDOWN = 5;
+/**
+ * Shortest pause of a loop after a lock call that failed, or that came back
+ * empty well before its receive timeout: whatever the backend answers, a loop
+ * never calls it back to back. Doubles with each such call in a row.
+ */
+const FETCH_MIN_DELAY_MS = 100;
+/** Longest pause that doubling reaches (a backend may ask for more after an error). */
+const FETCH_MAX_DELAY_MS = 5_000;
+/** Listeners the shared stop signals may hold besides one per loop and per in-flight item. */
+const LISTENER_SLACK = 16;
+
+/**
+ * Pause after `streak` failed or early-empty lock calls in a row (1-based):
+ * 100 ms doubling to 5 s, or the backend's own delay when it is longer.
+ */
+export function fetchBackoffMs(streak: number, backendDelayMs: number): number {
+  const grown = Math.min(FETCH_MAX_DELAY_MS,
+    FETCH_MIN_DELAY_MS * 2 ** Math.min(Math.max(0, streak - 1), 16));
+  const asked = Number.isFinite(backendDelayMs) && backendDelayMs > 0 ? backendDelayMs : 0;
+  return Math.max(grown, asked);
+}
 
 export interface WorkItemDispatcherOptions<T> {
   readonly name: string;
@@ -37,10 +59,13 @@ export interface WorkItemDispatcherOptions<T> {
 
 /**
  * The generic work-item loop of contract.md §2.3: bounded concurrency, N
- * fetch loops, a per-loop back-off after fetch errors, a dispatcher-wide
- * back-off after processing errors the backend asks to delay, and loops that
- * never die. `stop()` drains in-flight items (bounded); a forced stop aborts
- * them through their signal.
+ * fetch loops, a per-loop back-off after fetch errors (at least 100 ms,
+ * growing; also after a lock call that returned nothing long before its
+ * receive timeout, so a loop can never spin), a dispatcher-wide back-off
+ * after processing errors the backend asks to delay, and loops that never
+ * die: a hub that is not running or a closed backend parks them at the
+ * longest back-off until the worker stops. `stop()` drains in-flight items
+ * (bounded); a forced stop aborts them through their signal.
  */
 export class WorkItemDispatcher<T> {
   readonly #o: WorkItemDispatcherOptions<T>;
@@ -56,6 +81,9 @@ export class WorkItemDispatcher<T> {
   constructor(options: WorkItemDispatcherOptions<T>) {
     this.#o = options;
     this.#slots = new Slots(Math.max(1, options.maxConcurrent));
+    // Every loop and every in-flight item listens on these two signals at once.
+    setMaxListeners(Math.max(1, options.maxConcurrent) + Math.max(1, options.dispatcherCount) +
+      LISTENER_SLACK, this.#stopper.signal, this.#forcer.signal);
   }
 
   get inFlight(): number {
@@ -110,6 +138,8 @@ export class WorkItemDispatcher<T> {
   async #loop(): Promise<void> {
     const signal = this.#stopper.signal;
     let throttled = false;
+    /** Lock calls in a row that failed or came back empty early. */
+    let streak = 0;
     // Each turn either holds a slot until it ends or hands it to a processing task.
     while (!signal.aborted) {
       let holding = false;
@@ -127,11 +157,15 @@ export class WorkItemDispatcher<T> {
 
         let delay = 0;
         let item: T | null = null;
+        const fetchedAt = this.#o.clock.now();
         try {
           item = await this.#o.fetch(this.#o.receiveTimeoutMs, signal);
+          streak = item === null && this.#earlyEmpty(fetchedAt) ? streak + 1 : 0;
+          if (streak > 0) delay = fetchBackoffMs(streak, 0);
         } catch (err) {
           if (!signal.aborted) {
-            delay = this.#o.delayAfterFetchErrorMs(err);
+            streak++;
+            delay = fetchBackoffMs(streak, this.#o.delayAfterFetchErrorMs(err));
             events.fetchFailed(this.#o.logger, { dispatcher: this.#o.name, err, delayMs: delay });
           }
         }
@@ -157,6 +191,13 @@ export class WorkItemDispatcher<T> {
         await this.#o.clock.sleep(LOOP_FAILURE_DELAY_MS, signal).catch(() => undefined);
       }
     }
+  }
+
+  /** True when a lock call that found nothing returned long before its receive timeout. */
+  #earlyEmpty(fetchedAt: number): boolean {
+    if (this.#stopper.signal.aborted) return false;
+    const waited = this.#o.clock.now() - fetchedAt;
+    return waited < Math.min(this.#o.receiveTimeoutMs, FETCH_MIN_DELAY_MS);
   }
 
   #spawn(item: T): void {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { pino, type Logger } from 'pino';
 import { DurableTaskError } from '../../../src/core/errors.ts';
 import {
+  fetchBackoffMs,
   WorkItemDispatcher,
   type WorkItemDispatcherOptions,
 } from '../../../src/runtime/work-item-dispatcher.ts';
@@ -73,6 +74,11 @@ describe('WorkItemDispatcher', () => {
       },
     }));
     d.start();
+    // Each failed call is followed by a pause (at least 100 ms, growing): move time past it.
+    for (let i = 0; i < 50 && calls < 7; i++) {
+      await settle();
+      if (clock.nextDeadline !== undefined && calls < 7) clock.set(clock.nextDeadline);
+    }
     await until(() => calls >= 7, '7 fetch calls');
     await d.stop();
     assert.ok(calls >= 5);
@@ -216,5 +222,101 @@ describe('WorkItemDispatcher', () => {
     await stopping;
     assert.deepEqual(released, ['late']);
     assert.equal(processed, 0);
+  });
+
+  it('should pause at least 100 ms after every failed lock call, doubling up to 5 s',
+    async () => {
+    const clock = new SimClock();
+    const { logger, lines } = capture();
+    let calls = 0;
+    const d = new WorkItemDispatcher<string>(options<string>({
+      logger, clock,
+      fetch: async () => {
+        calls++;
+        throw new DurableTaskError('HUB_NOT_RUNNING', 'the hub is stopped');
+      },
+      delayAfterFetchErrorMs: () => 0,
+    }));
+    d.start();
+    const delays: unknown[] = [];
+    for (let i = 0; i < 9; i++) {
+      await until(() => calls === i + 1, `lock call ${i + 1}`);
+      await settle();
+      assert.equal(calls, i + 1, 'no lock call during the pause');
+      const failed = lines.filter((l) => l['event'] === 'runtime.fetch_failed');
+      const delay = failed[failed.length - 1]?.['delayMs'] as number;
+      delays.push(delay);
+      clock.advance(delay - 1);
+      await settle();
+      assert.equal(calls, i + 1, 'still pausing 1 ms before the end');
+      clock.advance(1);
+    }
+    await until(() => calls === 10, 'the call after the last pause');
+    await d.stop();
+    assert.deepEqual(delays, [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+  });
+
+  it('should pause after a lock call that returns nothing long before its receive timeout',
+    async () => {
+    const clock = new SimClock();
+    const { logger } = capture();
+    let calls = 0;
+    const d = new WorkItemDispatcher<string>(options<string>({
+      logger, clock,
+      fetch: async () => {
+        calls++;
+        return null;
+      },
+    }));
+    d.start();
+    await until(() => calls === 1, 'the first lock call');
+    await settle();
+    assert.equal(calls, 1, 'an empty answer at once is not asked again at once');
+    clock.advance(100);
+    await until(() => calls === 2, 'the call after the pause');
+    await d.stop();
+  });
+
+  it('should reset the pause once a lock call succeeds', () => {
+    assert.equal(fetchBackoffMs(1, 0), 100);
+    assert.equal(fetchBackoffMs(3, 0), 400);
+    assert.equal(fetchBackoffMs(50, 0), 5000);
+    assert.equal(fetchBackoffMs(1, 1000), 1000, 'a longer delay the backend asks for wins');
+    assert.equal(fetchBackoffMs(2, Number.NaN), 200, 'a bad backend delay is ignored');
+  });
+
+  it('should share its stop signals among many loops and items without a listener warning',
+    async () => {
+    const clock = new SimClock();
+    const { logger } = capture();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    const gates: (() => void)[] = [];
+    let n = 0;
+    const d = new WorkItemDispatcher<number>(options<number>({
+      logger, clock, maxConcurrent: 30, dispatcherCount: 15,
+      fetch: async (ms, signal) => (n < 30 ? n++ : idle(clock)(ms, signal)),
+      process: (_item, signal) => new Promise<void>((resolve) => {
+        const done = (): void => resolve();
+        signal.addEventListener('abort', done, { once: true });
+        gates.push(() => {
+          signal.removeEventListener('abort', done);
+          resolve();
+        });
+      }),
+    }));
+    try {
+      d.start();
+      await until(() => gates.length === 30, 'thirty items in flight');
+      await new Promise((r) => setImmediate(r));
+      for (const open of gates.splice(0)) open();
+      await d.stop();
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning'), []);
   });
 });
