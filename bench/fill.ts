@@ -13,7 +13,8 @@ export interface Template {
   readonly commits: readonly string[];
   /** Its latest-execution record and per-execution record (raw JSON text). */
   readonly latest: string;
-  readonly execution: string;
+  /** Absent when the engine keeps no per-execution record for a latest execution. */
+  readonly execution: string | undefined;
   readonly executionId: string;
   readonly instanceId: string;
   readonly token: string;
@@ -47,9 +48,8 @@ export async function readTemplate(jsm: JetStreamManager, names: HubNames,
     .orchestrationInstance.executionId;
   const execMsg = await jsm.direct.getMessage(`KV_${names.instancesBucket}`,
     { last_by_subj: `${bucket}.${names.executionKey(token, executionId)}` });
-  if (!execMsg) throw new Error(`Instance '${instanceId}' has no per-execution record.`);
-  return { hub: names.hub, commits, latest, execution: execMsg.string(), executionId, instanceId,
-    token };
+  return { hub: names.hub, commits, latest, execution: execMsg?.string(), executionId,
+    instanceId, token };
 }
 
 /** Replaces the template's hub, id and token with the target hub's and a new instance's. */
@@ -61,7 +61,8 @@ function rename(text: string, t: Template, hub: string, id: string, token: strin
 /**
  * Writes `count` finished instances into the hub's stores the way the engine
  * leaves them (commits on the commit log, with each commit's `execStart`
- * pointing at the new first commit, and the latest and per-execution records),
+ * pointing at the new first commit, the latest record, and the per-execution
+ * record when the engine wrote one),
  * cloned from a template instance under new ids `<prefix>-<i>`. Publishes
  * carry no message ids: this is the hub as it looks once the duplicate window
  * has passed. Run it before the hub's worker starts, then `ackRelayBacklog`.
@@ -104,11 +105,13 @@ export async function fillFinished(js: JetStreamClient, names: HubNames, t: Temp
       type Rec = Record<string, unknown>;
       const latest = JSON.parse(rename(t.latest, t, names.hub, x.id, x.token)) as Rec;
       latest['commitSeq'] = commitSeq;
-      const exec = JSON.parse(rename(t.execution, t, names.hub, x.id, x.token)) as Rec;
-      exec['commitSeq'] = commitSeq;
       writes.push(js.publish(`${bucket}.${x.token}`, enc.encode(JSON.stringify(latest))));
-      writes.push(js.publish(`${bucket}.${names.executionKey(x.token, t.executionId)}`,
-        enc.encode(JSON.stringify(exec))));
+      if (t.execution !== undefined) {
+        const exec = JSON.parse(rename(t.execution, t, names.hub, x.id, x.token)) as Rec;
+        exec['commitSeq'] = commitSeq;
+        writes.push(js.publish(`${bucket}.${names.executionKey(x.token, t.executionId)}`,
+          enc.encode(JSON.stringify(exec))));
+      }
     });
     await Promise.all(writes);
     onProgress(end);
@@ -131,7 +134,12 @@ export async function skipRelayBacklog(jsm: JetStreamManager, names: HubNames): 
   let skipped = 0;
   for (let p = 0; p < names.partitions; p++) {
     const name = names.relayConsumer(p);
-    const info = await jsm.consumers.info(names.histStream, name);
+    let info;
+    try {
+      info = await jsm.consumers.info(names.histStream, name);
+    } catch {
+      continue; // No relay consumer for this partition: nothing to move.
+    }
     skipped += info.num_pending;
     await jsm.consumers.delete(names.histStream, name);
     await jsm.consumers.add(names.histStream, {

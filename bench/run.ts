@@ -4,6 +4,7 @@
  * puts the worker in a child process). JSON lines on stdout, a table and
  * progress on stderr. See bench/NOTES.md for what the figures mean.
  */
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs, type BenchArgs } from './args.ts';
 import type { BenchContext } from './context.ts';
@@ -48,9 +49,26 @@ function main(): Promise<number> {
   return run(ctx, lines, started);
 }
 
+/** Which code was measured: the commit, and how many files under src/ and actors/ differ. */
+function codeVersion(): { commit: string; uncommitted_src_files: number } {
+  const git = (...a: string[]): string => {
+    try {
+      return execFileSync('git', a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return '';
+    }
+  };
+  const commit = git('rev-parse', '--short', 'HEAD').trim() || 'unknown';
+  const dirty = git('status', '--porcelain', '--', 'src', 'actors').split('\n')
+    .filter((l) => l.trim().length > 0).length;
+  return { commit, uncommitted_src_files: dirty };
+}
+
 async function run(ctx: BenchContext, lines: Record<string, unknown>[], started: number):
   Promise<number> {
   const { args } = ctx;
+  ctx.emit({ test: 'env', node: process.version, cpus: cpus().length, ...codeVersion(),
+    load: loadavg().map((l) => round(l, 2)), quick: args.quick });
   ctx.note(`bench: node ${process.version}, ${cpus().length} cpus, ` +
     `${round(totalmem() / 2 ** 30, 0)} GB, load ${loadavg().map((l) => round(l, 2)).join(' ')}; ` +
     `parts ${args.parts.join(',')}; workloads ${args.workloads.join(',')}; ` +
@@ -113,7 +131,8 @@ function summaryTable(lines: readonly Record<string, unknown>[]): string {
       ? (s.min === s.max ? `${s.median}` : `${s.median} [${s.min}..${s.max}]`)
       : v === undefined ? '' : String(v);
   };
-  const shown = lines.filter((l) => !['ops', 'stages', 'floor'].includes(l['test'] as string));
+  const hidden = ['ops', 'stages', 'floor', 'env'];
+  const shown = lines.filter((l) => !hidden.includes(l['test'] as string));
   const rows = shown.map((l) => {
     switch (l['test']) {
       case 'throughput':
