@@ -29,6 +29,19 @@ function startSnapshot(): MachineSnapshot {
 }
 
 /**
+ * What a runtime state has folded from its events so far (started and
+ * completion events, the orchestration machine's snapshot), so that a backend
+ * that keeps an instance's history between episodes can resume a state
+ * without folding the whole history again (`OrchestrationRuntimeState.resume`).
+ * Opaque outside this module.
+ */
+export interface RuntimeStateFold {
+  readonly started: ExecutionStartedEvent | undefined;
+  readonly completed: ExecutionCompletedEvent | ContinueAsNewEvent | undefined;
+  readonly snapshot: unknown;
+}
+
+/**
  * The history of the current execution of one instance, split into events
  * loaded from storage (`pastEvents`) and events appended during this episode
  * (`newEvents`). Status is derived by folding the events through the
@@ -45,10 +58,43 @@ export class OrchestrationRuntimeState {
   private completed: ExecutionCompletedEvent | ContinueAsNewEvent | undefined;
   private snapshot: MachineSnapshot = startSnapshot();
   private seenTaskCompletions: Set<number> | undefined;
+  /** Task completions recorded before a resume (read only; set by `resume`). */
+  private seenBefore: ReadonlySet<number> | undefined;
 
   constructor(pastEvents: readonly HistoryEvent[] = [], customStatus?: string | null) {
     for (const e of pastEvents) this.add(e, false);
     this.customStatus = customStatus;
+  }
+
+  /**
+   * A runtime state over `pastEvents` that takes what was folded from them
+   * (`fold`, from `foldOf()` of a state over the same events) instead of
+   * folding them again: the same state the constructor would build, in time
+   * independent of the history's length but for one array copy.
+   * `pastEvents` becomes the state's `pastEvents` array and must not change
+   * afterwards; `taskCompletions` holds the event ids of the TaskCompleted
+   * events among them (with ids >= 0) and is only read.
+   */
+  static resume(
+    pastEvents: readonly HistoryEvent[],
+    fold: RuntimeStateFold,
+    taskCompletions: ReadonlySet<number>,
+    customStatus?: string | null,
+  ): OrchestrationRuntimeState {
+    const state = new OrchestrationRuntimeState([], customStatus);
+    const fields = state as unknown as { events: HistoryEvent[]; pastEvents: HistoryEvent[] };
+    fields.events = pastEvents.slice();
+    fields.pastEvents = pastEvents as HistoryEvent[];
+    state.started = fold.started;
+    state.completed = fold.completed;
+    state.snapshot = fold.snapshot as MachineSnapshot;
+    state.seenBefore = taskCompletions;
+    return state;
+  }
+
+  /** What this state has folded from its events so far (see `resume`). */
+  foldOf(): RuntimeStateFold {
+    return { started: this.started, completed: this.completed, snapshot: this.snapshot };
   }
 
   /** Appends an event produced in this episode. */
@@ -61,6 +107,7 @@ export class OrchestrationRuntimeState {
       // A completion with a real event id that was already recorded is a duplicate.
       this.seenTaskCompletions ??= new Set();
       if (this.seenTaskCompletions.has(event.eventId)) return;
+      if (this.seenBefore?.has(event.eventId)) return;
       this.seenTaskCompletions.add(event.eventId);
     }
     if (event.type === 'ExecutionStarted') {

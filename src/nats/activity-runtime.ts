@@ -24,10 +24,14 @@ interface BufferedActivity {
 interface ActivityLockToken {
   readonly js: JsMsg;
   readonly lock: WorkItemLock;
+  /** The message's ack deadline as this holder knows it (real time); renew extends it. */
+  expiresAt: number;
 }
 
 const FETCH_EXPIRES_MS = 5_000;
 const MAX_NAK_DELAY_MS = 5 * 60_000;
+/** A pull waits until at least this share of the prefetch is free (fewer, larger pulls). */
+const MIN_PULL_FRACTION = 0.25;
 
 /**
  * Activity work items: a bounded prefetch from the shared activity consumer
@@ -63,8 +67,9 @@ export class ActivityRuntime {
     this.loop = (async () => {
       while (this.active) {
         try {
-          const space = res.options.activityPrefetch - this.buffered.size;
-          if (space <= 0) {
+          const prefetch = res.options.activityPrefetch;
+          const space = prefetch - this.buffered.size;
+          if (space <= 0 || (this.buffered.size > 0 && space < prefetch * MIN_PULL_FRACTION)) {
             await new Promise<void>((r) => {
               const t = setTimeout(r, FETCH_EXPIRES_MS);
               this.spaceWaiter = () => { clearTimeout(t); r(); };
@@ -134,11 +139,12 @@ export class ActivityRuntime {
       }
       const token: ActivityLockToken = {
         js: b.js, lock: this.lockTable.open(`activity work item ${b.js.seq}`),
+        expiresAt: b.touchedAt + this.ackWaitMs,
       };
       return {
         id: String(b.js.seq),
         taskMessage: await this.res.payloads.resolveMessage(b.message),
-        lockedUntil: new Date(b.touchedAt + this.ackWaitMs),
+        lockedUntil: new Date(token.expiresAt),
         deliveryCount: deliveries,
         lockToken: token,
       };
@@ -155,10 +161,11 @@ export class ActivityRuntime {
   }
 
   private checkNotExpired(item: ActivityWorkItem, token: ActivityLockToken): void {
-    if (Date.now() >= item.lockedUntil.getTime()) {
+    if (Date.now() >= token.expiresAt) {
       token.lock.tryApply('lose');
       throw new DurableTaskError(ErrorCode.LOCK_LOST,
-        `The lock of activity work item ${item.id} lapsed at ${item.lockedUntil.toISOString()}.`);
+        `The lock of activity work item ${item.id} lapsed at ` +
+        `${new Date(token.expiresAt).toISOString()}.`);
     }
   }
 
@@ -168,7 +175,8 @@ export class ActivityRuntime {
     this.checkNotExpired(item, token);
     token.js.working();
     token.lock.apply('renew');
-    item.lockedUntil = new Date(Date.now() + this.ackWaitMs);
+    token.expiresAt = Date.now() + this.ackWaitMs;
+    item.lockedUntil = new Date(token.expiresAt);
     return item;
   }
 
@@ -181,7 +189,8 @@ export class ActivityRuntime {
       orchestrationInstance: owner };
     await this.publishResult(item.taskMessage, target);
     token.lock.apply('complete');
-    await token.js.ackAck();
+    // A plain ack: if it is lost, the rerun's result carries the same id and is dropped.
+    token.js.ack();
   }
 
   private async publishResult(scheduled: TaskMessage, response: TaskMessage): Promise<void> {
@@ -200,9 +209,17 @@ export class ActivityRuntime {
     }
   }
 
+  /**
+   * NAKs the message with a back-off. Only the holder may: after completion,
+   * or once the lock lapsed (the message may be another holder's by now), it
+   * fails with LOCK_LOST and leaves the message alone. A second abandon is a
+   * no-op.
+   */
   async abandon(item: ActivityWorkItem): Promise<void> {
     const token = this.tokenOf(item);
-    if (!token.lock.tryApply('abandon')) return;
+    if (token.lock.state === 'abandoned') return;
+    if (token.lock.state === 'locked') this.checkNotExpired(item, token);
+    token.lock.apply('abandon');
     const n = Math.max(1, item.deliveryCount);
     token.js.nak(n <= 1 ? 0 : Math.min(MAX_NAK_DELAY_MS, 1_000 * 2 ** (n - 2)));
   }

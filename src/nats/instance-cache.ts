@@ -1,5 +1,6 @@
 import type { HistoryEvent } from '../core/history-event.ts';
 import type { OrchestrationStatus } from '../core/orchestration-status.ts';
+import type { RuntimeStateFold } from '../core/runtime-state.ts';
 import type { InstanceRecord } from './wire.ts';
 
 /** What an owner knows about one instance between episodes. */
@@ -9,8 +10,15 @@ export interface CachedInstance {
   revision: number;
   executionId: string | null;
   execStart: number | null;
-  /** History of the current execution; appended after each commit. */
+  /**
+   * History of the current execution. Never changed in place (runtime states
+   * share it): a commit replaces it with the longer array.
+   */
   events: HistoryEvent[];
+  /** What a runtime state folded from `events`, when known (resumed without a refold). */
+  fold?: RuntimeStateFold | undefined;
+  /** Event ids of the TaskCompleted events in `events` (ids >= 0), with `fold`. */
+  completions?: Set<number> | undefined;
   customStatus: string | null | undefined;
   status: OrchestrationStatus | null;
   applied: Set<number>;
@@ -35,6 +43,11 @@ export class InstanceCache {
       this.entries.set(token, entry);
     }
     return entry;
+  }
+
+  /** The entry without making it the most recently used. */
+  peek(token: string): CachedInstance | undefined {
+    return this.entries.get(token);
   }
 
   set(token: string, entry: CachedInstance): void {

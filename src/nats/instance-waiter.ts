@@ -1,5 +1,4 @@
-import type { KvWatchEntry } from '@nats-io/kv';
-import type { QueuedIterator } from '@nats-io/transport-node';
+import type { Msg, Subscription } from '@nats-io/transport-node';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { backgroundError } from '../logging/nats-events.ts';
@@ -7,49 +6,68 @@ import { MAX_TIMEOUT_MS } from '../util/clock.ts';
 import type { HubResources } from './hub-resources.ts';
 import { decodeJson, type InstanceRecord } from './wire.ts';
 
-type Check = () => Promise<InstanceRecord | null>;
+/**
+ * Decides from a latest record (null: none) whether the wait is over: resolves
+ * the record to return, or null to keep waiting. It may read more (for
+ * example a per-execution record) when the latest one does not decide.
+ */
+export type RecordCheck = (latest: InstanceRecord | null) =>
+  InstanceRecord | null | Promise<InstanceRecord | null>;
 
 interface Waiter {
-  check: Check;
+  check: RecordCheck;
   settle(record: InstanceRecord | null, err?: unknown): void;
 }
 
+/** One subscription on a record's subject and the waits it serves. */
+interface KeyWatch {
+  readonly sub: Subscription;
+  readonly waiters: Set<Waiter>;
+}
+
 /**
- * Waits for instance records to reach a state: one shared watch on the latest
- * records of the hub (updates only) wakes the waiters of a key, which then
- * re-check with a read. Each wait takes a timeout and a signal.
+ * Waits for instance records to reach a state. Each waited key has one plain
+ * subscription on its KV subject (no JetStream consumer, no round trip), made
+ * before the first read so no update can slip between them; the waiters of a
+ * key decide from the value each update carries, reading nothing more unless
+ * their check needs another record. Keys nobody waits on are not delivered.
+ * Each wait takes a timeout and a signal.
  */
 export class InstanceWaiter {
-  private readonly waiters = new Map<string, Set<Waiter>>();
-  private watch: Promise<QueuedIterator<KvWatchEntry>> | undefined;
+  private readonly keys = new Map<string, KeyWatch>();
   private closed = false;
 
   constructor(private readonly res: HubResources, private readonly log: Logger) {}
 
-  private ensureWatch(): Promise<QueuedIterator<KvWatchEntry>> {
-    if (this.watch) return this.watch;
-    const started = this.res.instances.watch({ key: '*', include: 'updates' as const });
-    this.watch = started;
-    void started.then(async (iter) => {
-      try {
-        for await (const e of iter) {
-          const set = this.waiters.get(e.key);
-          if (set) for (const w of set) void this.recheck(w);
+  private subscribe(key: string): KeyWatch {
+    let watch = this.keys.get(key);
+    if (watch) return watch;
+    const subject = `$KV.${this.res.names.instancesBucket}.${key}`;
+    const waiters = new Set<Waiter>();
+    const sub = this.res.nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err) {
+          if (!this.closed) backgroundError(this.log, 'instance record subscription', err);
+          return;
         }
-      } catch (err) {
-        if (!this.closed) backgroundError(this.log, 'instance watch', err);
-      } finally {
-        if (this.watch === started) this.watch = undefined;
-      }
-    }, () => {
-      if (this.watch === started) this.watch = undefined;
+        let record: InstanceRecord | null;
+        try {
+          record = recordOf(msg);
+        } catch (e) {
+          for (const w of [...waiters]) w.settle(null, e);
+          return;
+        }
+        for (const w of waiters) void this.decide(w, record);
+      },
     });
-    return started;
+    watch = { sub, waiters };
+    this.keys.set(key, watch);
+    return watch;
   }
 
-  private async recheck(w: Waiter): Promise<void> {
+  private async decide(w: Waiter, record: InstanceRecord | null): Promise<void> {
     try {
-      const done = await w.check();
+      const done = await w.check(record);
       if (done) w.settle(done);
     } catch (err) {
       w.settle(null, err);
@@ -59,17 +77,14 @@ export class InstanceWaiter {
   /**
    * Resolves with the record `check` returns once it returns one, or null
    * when the timeout passes first; rejects with ABORTED when the signal fires.
+   * `read` gives the current latest record once, after the subscription.
    */
-  async wait(key: string, check: Check, timeoutMs: number, signal?: AbortSignal):
-    Promise<InstanceRecord | null> {
-    if (signal?.aborted) throw abortError(signal);
-    await this.ensureWatch();
+  wait(key: string, check: RecordCheck, read: () => Promise<InstanceRecord | null>,
+    timeoutMs: number, signal?: AbortSignal): Promise<InstanceRecord | null> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (this.closed) return Promise.reject(closedError());
+    const watch = this.subscribe(key);
     return new Promise<InstanceRecord | null>((resolve, reject) => {
-      let set = this.waiters.get(key);
-      if (!set) {
-        set = new Set();
-        this.waiters.set(key, set);
-      }
       let timer: NodeJS.Timeout | undefined;
       let settled = false;
       const onAbort = (): void => waiter.settle(null, abortError(signal as AbortSignal));
@@ -80,29 +95,42 @@ export class InstanceWaiter {
           settled = true;
           if (timer) clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
-          set.delete(waiter);
-          if (set.size === 0) this.waiters.delete(key);
+          watch.waiters.delete(waiter);
+          if (watch.waiters.size === 0 && this.keys.get(key) === watch) {
+            this.keys.delete(key);
+            watch.sub.unsubscribe();
+          }
           if (err !== undefined) reject(err);
           else resolve(record);
         },
       };
-      set.add(waiter);
+      watch.waiters.add(waiter);
       timer = setTimeout(() => waiter.settle(null), Math.min(timeoutMs, MAX_TIMEOUT_MS));
       signal?.addEventListener('abort', onAbort, { once: true });
-      // The watch only reports later updates: check the current state once.
-      void this.recheck(waiter);
+      // The subscription only reports later updates: read the current state once.
+      read().then((record) => this.decide(waiter, record), (err) => waiter.settle(null, err));
     });
   }
 
   close(): void {
     this.closed = true;
-    void this.watch?.then((iter) => iter.stop(), () => undefined);
-    for (const set of this.waiters.values()) {
-      for (const w of set) {
-        w.settle(null, new DurableTaskError(ErrorCode.INVALID_STATE, 'The backend was closed.'));
-      }
+    for (const watch of [...this.keys.values()]) {
+      for (const w of [...watch.waiters]) w.settle(null, closedError());
+      watch.sub.unsubscribe();
     }
+    this.keys.clear();
   }
+}
+
+/** The record an update of a KV subject carries; null for a delete or purge. */
+function recordOf(msg: Msg): InstanceRecord | null {
+  const op = msg.headers?.get('KV-Operation');
+  if ((op && op !== 'PUT') || msg.data.length === 0) return null;
+  return decodeRecord(msg.data);
+}
+
+function closedError(): DurableTaskError {
+  return new DurableTaskError(ErrorCode.INVALID_STATE, 'The backend was closed.');
 }
 
 function abortError(signal: AbortSignal): DurableTaskError {

@@ -239,11 +239,8 @@ export class LeaseManager {
    */
   private async takeoverWait(p: number): Promise<number> {
     const { names, jsm, options } = this.res;
-    const [orch, relay] = await Promise.all([
-      jsm.consumers.info(names.orchStream, names.orchConsumer(p)),
-      jsm.consumers.info(names.histStream, names.relayConsumer(p)),
-    ]);
-    return orch.num_ack_pending > 0 || relay.num_ack_pending > 0 ? options.leaseMs : 0;
+    const orch = await jsm.consumers.info(names.orchStream, names.orchConsumer(p));
+    return orch.num_ack_pending > 0 ? options.leaseMs : 0;
   }
 
   // TODO: an instance sticks to its partition's owner; a worker that lacks an orchestration's

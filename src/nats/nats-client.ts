@@ -142,6 +142,10 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
         } else if (status === 'Pending') {
           await this.res.timers.delete(this.startTimerKey(a, oldExec)).catch(() => undefined);
         }
+        // The replaced execution stops being the latest: it keeps its own record from now on.
+        if (oldExec !== record.orchestrationInstance.executionId) {
+          await this.store.writeExecution(a.token, stored.record);
+        }
         return await this.store.update(a.token, record, stored.revision);
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
@@ -199,16 +203,17 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
     const a = this.address(instanceId);
     await this.ready();
     const wanted = options.executionId;
-    const check = async (): Promise<InstanceRecord | null> => {
-      const latest = await this.store.read(a.token);
-      if (!latest) return null;
-      const rec = latest.record;
+    // Decided from the latest record an update carries; another execution's record is read.
+    const check = async (rec: InstanceRecord | null): Promise<InstanceRecord | null> => {
+      if (!rec) return null;
       if (wanted === undefined) return isTerminalStatus(rec.orchestrationStatus) ? rec : null;
       if (rec.orchestrationInstance.executionId === wanted) return endedExecution(rec);
       const own = await this.store.readExecution(a.token, wanted);
       return own ? endedExecution(own.record) : null;
     };
-    const rec = await this.waiter.wait(this.res.names.instanceKey(a.token), check,
+    const read = async (): Promise<InstanceRecord | null> =>
+      (await this.store.read(a.token))?.record ?? null;
+    const rec = await this.waiter.wait(this.res.names.instanceKey(a.token), check, read,
       options.timeoutMs, options.signal);
     return rec ? this.toState(rec) : null;
   }

@@ -1,10 +1,10 @@
-import type { JsMsg } from '@nats-io/jetstream';
 import { nuid } from '@nats-io/transport-node';
 import { WorkItemLockTable, type WorkItemLock } from '../../actors/work-item-lock.ts';
 import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
-import { isLiveStatus, isTerminalStatus } from '../core/orchestration-status.ts';
+import { isLiveStatus } from '../core/orchestration-status.ts';
 import { toStoredState } from '../core/orchestration-state.ts';
 import { OrchestrationRuntimeState, buildOrchestrationState } from '../core/runtime-state.ts';
+import type { HistoryEvent } from '../core/history-event.ts';
 import { taskMessage } from '../core/task-message.ts';
 import type { OrchestrationCompletion, OrchestrationWorkItem } from '../core/work-item.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -20,6 +20,7 @@ import { InstanceCache, type CachedInstance } from './instance-cache.ts';
 import { InstanceStore } from './instance-store.ts';
 import { LeaseManager, type LeaseHost } from './lease-manager.ts';
 import { buildOutbox, sendOutbox } from './outbox.ts';
+import { PrefetchBudget } from './prefetch-budget.ts';
 import {
   PartitionRuntime, type HeldMessage, type InstanceSlot, type PartitionHost,
 } from './partition-runtime.ts';
@@ -44,6 +45,8 @@ export interface OrchestrationLockToken {
 }
 
 const CACHE_CAPACITY = 20_000;
+/** History and record loads running ahead of the lock loop, at most. */
+const MAX_PRELOADS = 64;
 const MAX_BACKOFF_MS = 5 * 60_000;
 const DRAIN_WAIT_STEP_MS = 50;
 
@@ -56,6 +59,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
   readonly log: Logger;
   readonly commitLog: CommitLog;
   readonly store: InstanceStore;
+  readonly prefetch: PrefetchBudget;
   private readonly ready = new HandoffQueue<InstanceSlot>();
   private readonly cache = new InstanceCache(CACHE_CAPACITY);
   private readonly partitions = new Map<number, PartitionRuntime>();
@@ -65,11 +69,15 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
   /** Work items not yet completed or given back, checked for lapsed locks. */
   private readonly held = new Set<OrchestrationLockToken>();
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** Loads running ahead of the lock loop, and slots waiting for one. */
+  private preloading = 0;
+  private preloadQueue: InstanceSlot[] = [];
 
   constructor(readonly res: HubResources, log: Logger) {
     this.log = log.child({ component: 'orchestrations' });
     this.commitLog = new CommitLog(res);
     this.store = new InstanceStore(res.instances, res.names);
+    this.prefetch = new PrefetchBudget(res.options.prefetchTotal);
     this.leases = new LeaseManager(res, this, log);
     const clock = res.options.clock;
     this.now = () => clock.now();
@@ -139,6 +147,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     this.partitions.delete(partition);
     this.cache.dropPartition(partition);
     this.ready.retain((s) => s.partition !== runtime);
+    this.preloadQueue = this.preloadQueue.filter((s) => s.partition !== runtime);
     await runtime.stop(false);
   }
 
@@ -147,6 +156,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     if (!runtime) return;
     runtime.draining = true;
     this.ready.retain((s) => s.partition !== runtime);
+    this.preloadQueue = this.preloadQueue.filter((s) => s.partition !== runtime);
     // Bounded wait for in-flight work items, within the lease.
     const deadline = this.now() + (forced ? 0 : this.res.options.leaseMs / 2);
     while (runtime.lockedCount > 0 && this.now() < deadline) {
@@ -169,37 +179,66 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     slot.queued = true;
     if (wait > 0) {
       setTimeout(() => {
-        if (slot.partition.usable()) this.ready.put(slot);
+        if (slot.partition.usable()) this.enqueue(slot);
         else slot.queued = false;
       }, wait).unref();
     } else {
-      this.ready.put(slot);
+      this.enqueue(slot);
     }
   }
 
-  async relay(partition: PartitionRuntime, m: JsMsg): Promise<void> {
-    const attempt = m.headers?.get('Nats-Msg-Id') ?? '';
-    const own = attempt ? partition.localSends.get(attempt) : undefined;
-    if (own) {
-      const sent = await own;
-      partition.localSends.delete(attempt);
-      if (sent) {
-        m.ack();
-        return;
-      }
+  /**
+   * Puts a slot on the ready queue once its history and record are loaded:
+   * loads run here, ahead of the lock loop and a bounded number at a time,
+   * so the loop hands out loaded slots and never waits on a read.
+   */
+  private enqueue(slot: InstanceSlot): void {
+    const entry = this.cache.peek(slot.token);
+    if (entry && (slot.recordFresh || !needsRecord(entry, slot))) {
+      this.ready.put(slot);
+      return;
     }
+    if (this.preloading >= MAX_PRELOADS) {
+      this.preloadQueue.push(slot);
+      return;
+    }
+    this.preloading++;
+    const arrivals = slot.arrivals;
+    this.viewOf(slot).then(() => {
+      // Fresh only if no message (maybe sent after a record change) came meanwhile.
+      slot.recordFresh = slot.arrivals === arrivals;
+    }, () => undefined).finally(() => {
+      this.preloading--;
+      // A failed load is retried (and reported) by the lock itself.
+      if (slot.partition.usable() && !slot.locked) this.ready.put(slot);
+      else slot.queued = false;
+      // Bounded: each round starts one queued load or hands out one loaded slot.
+      for (let i = 0; i < MAX_PRELOADS && this.preloading < MAX_PRELOADS; i++) {
+        const next = this.preloadQueue.shift();
+        if (!next) break;
+        if (next.partition.usable()) this.enqueue(next);
+        else next.queued = false;
+      }
+    });
+  }
+
+  async resend(partition: PartitionRuntime, seq: number, body: CommitBody): Promise<void> {
+    const hook = this.res.options.faults.beforeRelay;
+    if (hook?.({ instanceId: body.instanceId, executionId: body.executionId,
+      commitSeq: seq }) === 'skip') return;
     try {
-      const body = await this.commitLog.decodeData(m.data, m.seq);
-      const hook = this.res.options.faults.beforeRelay;
-      if (hook?.({ instanceId: body.instanceId, executionId: body.executionId,
-        commitSeq: m.seq }) === 'skip') return;
       await sendOutbox(this.res, body.outbox, this.now());
-      await this.writeRecords(body, m.seq, undefined);
-      relayResent(this.log, partition.partition, body.instanceId, m.seq, body.outbox.length);
-      m.ack();
+      await this.writeRecords(body, seq, undefined);
+      relayResent(this.log, partition.partition, body.instanceId, seq, body.outbox.length);
     } catch (err) {
-      relayFailed(this.log, partition.partition, m.seq, err);
-      m.nak(1_000);
+      // Takeover goes on; the send is retried in the background meanwhile.
+      relayFailed(this.log, partition.partition, seq, err);
+      const ticket = partition.relay.begin();
+      partition.relay.committed(ticket, seq);
+      partition.relay.retry(seq, async () => {
+        await sendOutbox(this.res, body.outbox, this.now());
+        await this.writeRecords(body, seq, undefined);
+      });
     }
   }
 
@@ -264,9 +303,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     slot.inFlight = plan.batch;
     const entry = view.entry;
     const lockMs = this.res.options.leaseMs;
-    const state = plan.newExecution
-      ? new OrchestrationRuntimeState()
-      : new OrchestrationRuntimeState(entry.events, entry.customStatus);
+    const state = plan.newExecution ? new OrchestrationRuntimeState() : runtimeStateOf(entry);
     const token: OrchestrationLockToken = {
       slot, epoch: runtime.epoch,
       lock: this.lockTable.open(`the work item of '${slot.instanceId}'`),
@@ -294,9 +331,8 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
   private async viewOf(slot: InstanceSlot): Promise<{ entry: CachedInstance; view: InstanceView }> {
     const p = slot.partition.partition;
     let entry = this.cache.get(slot.token);
-    const needsRecord = (e: CachedInstance | undefined): boolean => !e || e.status === null ||
-      !isLiveStatus(e.status) || slot.held.some((m) => m.message.event.type === 'ExecutionStarted');
     if (!entry) {
+      slot.recordFresh = false;
       const [loaded, stored] = await Promise.all([
         this.commitLog.loadCurrent(p, slot.token),
         this.store.read(slot.token),
@@ -309,7 +345,10 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
         record: stored ? { value: stored.record, revision: stored.revision } : undefined,
       };
       this.cache.set(slot.token, entry);
-    } else if (needsRecord(entry)) {
+    } else if (slot.recordFresh) {
+      // Read ahead of the lock (no start arrived since): used once.
+      slot.recordFresh = false;
+    } else if (needsRecord(entry, slot)) {
       const stored = await this.store.read(slot.token);
       entry.record = stored ? { value: stored.record, revision: stored.revision } : undefined;
     }
@@ -412,7 +451,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       // Discard case: nothing is persisted; the batch is consumed.
       token.lock.apply('complete');
       this.held.delete(token);
-      await runtime.ackConsumed(token.batch);
+      runtime.ackConsumed(token.batch);
       const entry = this.cache.get(slot.token);
       if (entry) entry.applied = new Set(token.batch.map((m) => m.seq));
       slot.inFlight = [];
@@ -422,16 +461,16 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     const entry = this.cache.get(slot.token);
     const built = await this.buildCommit(item, token, completion);
     const attemptId = `c${nuid.next()}`;
-    let resolveSent!: (ok: boolean) => void;
-    runtime.localSends.set(attemptId, new Promise<boolean>((r) => { resolveSent = r; }));
 
     let seq: number;
+    const ticket = runtime.relay.begin();
     try {
       seq = await this.commitLog.publish(runtime.partition, slot.token, built.body,
         token.revision, attemptId);
     } catch (err) {
-      runtime.localSends.delete(attemptId);
-      resolveSent(false);
+      // TODO: a publish whose outcome is unknown (timeout) may still have landed; the mark
+      // then passes it only if its outbox is sent by a later owner's scan.
+      runtime.relay.abort(ticket);
       this.cache.delete(slot.token);
       if (isDurableTaskError(err, ErrorCode.SESSION_ABORTED)) {
         token.aborted = true;
@@ -439,32 +478,38 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       }
       throw err;
     }
+    runtime.relay.committed(ticket, seq);
     token.lock.apply('complete');
     this.held.delete(token);
-    this.afterCommit(slot, entry, built.body, seq, completion);
+    this.afterCommit(slot, entry, built.body, seq, completion,
+      completion.newRuntimeState === item.orchestrationRuntimeState);
 
     const hook = this.res.options.faults.afterCommit;
     if (hook?.({ instanceId: item.instanceId, executionId: built.body.executionId,
       commitSeq: seq }) === 'skip') {
-      // As if this process died right after its commit: the relay does the rest.
-      runtime.localSends.delete(attemptId);
-      resolveSent(false);
+      // As if this process died right after its commit: the next owner's relay does the rest.
       slot.inFlight = [];
       return;
     }
 
-    const now = this.now();
+    // Acks, outbox and record write go out in this turn (one socket write).
+    runtime.ackConsumed(token.batch);
+    const body = built.body;
     const steps = await Promise.allSettled([
-      runtime.ackConsumed(token.batch),
-      sendOutbox(this.res, built.body.outbox, now),
-      this.writeRecords(built.body, seq, this.cache.get(slot.token)),
+      sendOutbox(this.res, body.outbox, this.now()),
+      this.writeRecords(body, seq, this.cache.get(slot.token)),
     ]);
     const failed = steps.findIndex((s) => s.status === 'rejected');
-    if (failed >= 0) {
-      postCommitFailed(this.log, item.instanceId, ['ack', 'outbox', 'record'][failed] as string,
+    if (failed < 0) {
+      runtime.relay.sent(seq);
+    } else {
+      postCommitFailed(this.log, item.instanceId, ['outbox', 'record'][failed] as string,
         (steps[failed] as PromiseRejectedResult).reason);
+      runtime.relay.retry(seq, async () => {
+        await sendOutbox(this.res, body.outbox, this.now());
+        await this.writeRecords(body, seq, undefined);
+      });
     }
-    resolveSent(steps[1]?.status === 'fulfilled' && steps[2]?.status === 'fulfilled');
     slot.inFlight = [];
   }
 
@@ -514,8 +559,13 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     return { body };
   }
 
+  /**
+   * Updates the cached instance after a commit. `sameState`: the completion's
+   * runtime state is the one handed out with the work item (over the cached
+   * events), so its events and fold can be kept as they are.
+   */
   private afterCommit(slot: InstanceSlot, entry: CachedInstance | undefined, body: CommitBody,
-    seq: number, completion: OrchestrationCompletion): void {
+    seq: number, completion: OrchestrationCompletion, sameState: boolean): void {
     const first = body.execStart === undefined;
     if (!entry && !first) {
       // The history is not cached (evicted): the next lock reloads it from the log.
@@ -528,11 +578,23 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     next.revision = seq;
     next.executionId = body.executionId;
     next.execStart = first ? seq : next.execStart;
-    // Runtime states copy the events they are given, so the cached array can grow in place.
-    // The cache keeps the resolved events (the commit may hold payload references).
-    const resolved = completion.newRuntimeState.newEvents;
-    if (first) next.events = [...resolved];
-    else next.events.push(...resolved);
+    // The cache keeps the resolved events (the commit may hold payload references). Cached
+    // arrays are shared with runtime states, so they are replaced, never grown in place.
+    const state = completion.newRuntimeState;
+    const resolved = state.newEvents;
+    if (first) {
+      next.events = [...resolved];
+      next.completions = completionIds(resolved, new Set());
+      next.fold = state.pastEvents.length === 0 ? state.foldOf() : undefined;
+    } else if (sameState && next.fold && next.completions) {
+      next.events = state.events;
+      completionIds(resolved, next.completions);
+      next.fold = state.foldOf();
+    } else {
+      next.events = next.events.concat(resolved);
+      next.fold = undefined;
+      next.completions = undefined;
+    }
     next.customStatus = completion.orchestrationState?.customStatus;
     next.status = body.state.orchestrationStatus;
     next.applied = new Set(body.applied);
@@ -541,26 +603,34 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
 
   /**
    * Writes the records a commit implies: the closed execution's record (on
-   * continue-as-new), the per-execution record of a final state, then the
-   * latest record, each only over older ones.
+   * continue-as-new) before the latest record, each only over older ones. An
+   * execution's own record is written only when it stops being the latest
+   * (here on continue-as-new, in the client on a replacing create); until
+   * then reads of it use the latest record.
    */
   async writeRecords(body: CommitBody, seq: number, entry: CachedInstance | undefined):
     Promise<void> {
     const token = tokenOfBody(body);
     const record: InstanceRecord = { ...body.state, commitSeq: seq };
-    const finals: Promise<void>[] = [];
     if (body.prev) {
-      finals.push(this.store.writeExecution(token, { ...body.prev.state, commitSeq: seq }));
+      await this.store.writeExecution(token, { ...body.prev.state, commitSeq: seq });
     }
-    const status = record.orchestrationStatus;
-    if (isTerminalStatus(status) || status === 'ContinuedAsNew') {
-      finals.push(this.store.writeExecution(token, record));
+    if (record.orchestrationStatus === 'ContinuedAsNew') {
+      await this.store.writeExecution(token, record);
     }
-    await Promise.all(finals);
+    const known = entry?.record?.value;
+    if (!body.prev && known && sameVisibleState(known, record)) {
+      // Nothing a reader sees changed (only lastUpdatedTime and the commit): no write.
+      return;
+    }
     const revision = await this.store.writeLatest(token, record, {
       knownRevision: entry?.record?.revision, knownRecord: entry?.record?.value,
       previousExecutionId: body.prev?.executionId,
     });
+    if (revision === undefined) {
+      // Not (or no longer) the latest execution, or an older write: keep its own record.
+      await this.store.writeExecution(token, record);
+    }
     if (entry) entry.record = revision === undefined ? undefined : { value: record, revision };
   }
 
@@ -618,6 +688,43 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
   forget(token: string): void {
     this.cache.delete(token);
   }
+}
+
+/**
+ * True when a non-final record of the same execution shows what the stored
+ * one shows: same status, custom status, output and failure. Such a write is
+ * skipped; the record then keeps an older lastUpdatedTime and commit.
+ */
+function sameVisibleState(stored: InstanceRecord, next: InstanceRecord): boolean {
+  return stored.orchestrationInstance.executionId === next.orchestrationInstance.executionId &&
+    stored.orchestrationStatus === next.orchestrationStatus &&
+    (next.orchestrationStatus === 'Running' || next.orchestrationStatus === 'Suspended') &&
+    stored.customStatus === next.customStatus && stored.output === next.output &&
+    stored.commitSeq !== 0;
+}
+
+/** The lock must read the instance record (it decides about starts and finished instances). */
+function needsRecord(e: CachedInstance, slot: InstanceSlot): boolean {
+  return e.status === null || !isLiveStatus(e.status) ||
+    slot.held.some((m) => m.message.event.type === 'ExecutionStarted');
+}
+
+/** A runtime state over the cached history: resumed from its fold, or folded once. */
+function runtimeStateOf(entry: CachedInstance): OrchestrationRuntimeState {
+  if (entry.fold && entry.completions) {
+    return OrchestrationRuntimeState.resume(entry.events, entry.fold, entry.completions,
+      entry.customStatus);
+  }
+  const state = new OrchestrationRuntimeState(entry.events, entry.customStatus);
+  entry.fold = state.foldOf();
+  entry.completions = completionIds(entry.events, new Set());
+  return state;
+}
+
+/** Adds the ids of TaskCompleted events (ids >= 0) to `into`, as runtime states dedupe them. */
+function completionIds(events: readonly HistoryEvent[], into: Set<number>): Set<number> {
+  for (const e of events) if (e.type === 'TaskCompleted' && e.eventId >= 0) into.add(e.eventId);
+  return into;
 }
 
 function tokenOfBody(body: CommitBody): string {

@@ -4,8 +4,11 @@ import { backgroundError, messageDiscarded } from '../logging/nats-events.ts';
 import type { TaskMessage } from '../core/task-message.ts';
 import type { BatchCandidate } from './batch-builder.ts';
 import type { HubResources } from './hub-resources.ts';
+import type { CommitLog } from './commit-log.ts';
+import { OutboxRelay } from './outbox-relay.ts';
+import type { PrefetchBudget } from './prefetch-budget.ts';
 import { TimerIndex } from './timer-index.ts';
-import { decodeTaskMessage } from './wire.ts';
+import { decodeTaskMessage, type CommitBody } from './wire.ts';
 
 /** One orchestration message held by the owner, fetched but not yet acked. */
 export class HeldMessage implements BatchCandidate {
@@ -31,6 +34,13 @@ export class InstanceSlot {
   /** Earliest time the instance may be handed out again (abandon back-off). */
   notBefore = 0;
   failures = 0;
+  /**
+   * The cached record was read ahead of the lock, after every message held
+   * so far arrived; the next lock uses it once instead of reading again.
+   */
+  recordFresh = false;
+  /** Messages that arrived for the instance so far (tells a read-ahead it is stale). */
+  arrivals = 0;
 
   constructor(
     readonly partition: PartitionRuntime,
@@ -43,25 +53,29 @@ export class InstanceSlot {
 export interface PartitionHost {
   readonly res: HubResources;
   readonly log: Logger;
+  readonly commitLog: CommitLog;
+  /** Held messages of all owned partitions together. */
+  readonly prefetch: PrefetchBudget;
   /** Puts an instance with messages on the ready queue (honouring its back-off). */
   makeReady(slot: InstanceSlot): void;
-  /** Handles one commit delivered to the partition's relay consumer. */
-  relay(partition: PartitionRuntime, m: JsMsg): Promise<void>;
+  /** Resends the outbox and records of a commit whose sender may have died (takeover). */
+  resend(partition: PartitionRuntime, seq: number, body: CommitBody): Promise<void>;
 }
 
 const FETCH_EXPIRES_MS = 5_000;
 const FETCH_BATCH = 128;
 const RETRY_DELAY_MS = 500;
+/** How often the relay mark is written while it moves. */
+const MARK_INTERVAL_MS = 1_000;
 
 /**
  * The work of one owned partition: a bounded prefetch from its orchestration
- * consumer into per-instance slots, the relay of its commit log, its timers,
- * and the in-progress acks that keep held messages locked.
+ * consumer into per-instance slots, its outbox relay (see outbox-relay.ts),
+ * its timers, and the in-progress acks that keep held messages locked.
  */
 export class PartitionRuntime {
   readonly slots = new Map<string, InstanceSlot>();
-  /** Attempt id of each commit this owner is sending itself → resolves true when sent. */
-  readonly localSends = new Map<string, Promise<boolean>>();
+  readonly relay: OutboxRelay;
   /** Lease deadline less the safety margin, set by the lease manager. */
   usableUntil = 0;
   active = false;
@@ -70,10 +84,9 @@ export class PartitionRuntime {
   private readonly timers: TimerIndex;
   private readonly stopController = new AbortController();
   private fetchIter: ConsumerMessages | undefined;
-  private relayIter: ConsumerMessages | undefined;
+  private markTimer: NodeJS.Timeout | undefined;
   private readonly loops: Promise<void>[] = [];
   private keepAlive: NodeJS.Timeout | undefined;
-  private spaceWaiter: (() => void) | undefined;
   private readonly subjectPrefix: string;
   private readonly log: Logger;
 
@@ -88,6 +101,7 @@ export class PartitionRuntime {
     this.subjectPrefix = res.names.orchSubject(partition, '');
     this.log = host.log.child({ partition });
     this.timers = new TimerIndex(res, partition, res.options.clock, this.log);
+    this.relay = new OutboxRelay(res, host.commitLog, partition, this.log);
   }
 
   get heldCount(): number {
@@ -101,8 +115,8 @@ export class PartitionRuntime {
 
   /**
    * Starts the partition: waits `waitMs` first (a previous owner's unacked
-   * messages come back before new ones, keeping per-instance order), sends
-   * the relay backlog, then starts fetching.
+   * messages come back before new ones, keeping per-instance order), resends
+   * the outboxes after the relay mark, then starts fetching.
    */
   async start(waitMs: number): Promise<void> {
     this.active = true;
@@ -111,27 +125,23 @@ export class PartitionRuntime {
     if (!this.active) return;
     await this.timers.start();
     const { res } = this.host;
-    const [orch, relay] = await Promise.all([
-      res.js.consumers.get(res.names.orchStream, res.names.orchConsumer(this.partition)),
-      res.js.consumers.get(res.names.histStream, res.names.relayConsumer(this.partition)),
-    ]);
-    await this.drainRelayBacklog(relay);
+    const orch = await res.js.consumers.get(res.names.orchStream,
+      res.names.orchConsumer(this.partition));
+    await this.relay.takeover((seq, body) => this.host.resend(this, seq, body),
+      () => this.active);
     if (!this.active) return;
-    this.loops.push(this.fetchLoop(orch), this.relayLoop(relay));
+    this.loops.push(this.fetchLoop(orch));
+    this.markTimer = setInterval(() => this.writeMark(), MARK_INTERVAL_MS);
+    this.markTimer.unref();
     const interval = Math.max(200, Math.floor(res.options.leaseMs / 3));
     this.keepAlive = setInterval(() => this.touchHeld(interval), interval);
     this.keepAlive.unref();
   }
 
-  private async drainRelayBacklog(relay: Consumer): Promise<void> {
-    // Bounded: at most as many rounds as the backlog had batches, and the stop signal.
-    for (let round = 0; round < 10_000 && this.active; round++) {
-      const info = await relay.info(false);
-      if (info.num_pending === 0) return;
-      const iter = await relay.fetch({ max_messages: FETCH_BATCH, expires: 1_000 });
-      this.relayIter = iter;
-      for await (const m of iter) await this.host.relay(this, m);
-    }
+  /** Writes the relay mark while the lease is usable (a lapsed owner writes nothing). */
+  private writeMark(): Promise<void> {
+    if (this.clockNow() >= this.usableUntil) return Promise.resolve();
+    return this.relay.writeMark().catch((err) => backgroundError(this.log, 'relay mark', err));
   }
 
   private async fetchLoop(consumer: Consumer): Promise<void> {
@@ -143,9 +153,9 @@ export class PartitionRuntime {
           await sleep(RETRY_DELAY_MS, this.stopController.signal);
           continue;
         }
-        const space = limit - this.bySeq.size;
+        const space = Math.min(limit - this.bySeq.size, this.host.prefetch.available);
         if (space <= 0) {
-          await this.waitForSpace(FETCH_EXPIRES_MS);
+          await this.host.prefetch.wait(FETCH_EXPIRES_MS);
           continue;
         }
         const iter = await consumer.fetch({
@@ -161,39 +171,9 @@ export class PartitionRuntime {
     }
   }
 
-  private async relayLoop(consumer: Consumer): Promise<void> {
-    while (this.active) {
-      try {
-        const iter = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
-        this.relayIter = iter;
-        for await (const m of iter) {
-          if (!this.active) break;
-          await this.host.relay(this, m);
-        }
-      } catch (err) {
-        if (!this.active) return;
-        backgroundError(this.log, 'relay fetch', err);
-        await sleep(RETRY_DELAY_MS, this.stopController.signal);
-      }
-    }
-  }
-
-  private waitForSpace(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.spaceWaiter = done;
-    });
-  }
-
-  /** Called when messages leave the partition (acked or dropped). */
-  private freed(): void {
-    const w = this.spaceWaiter;
-    this.spaceWaiter = undefined;
-    w?.();
+  /** Called when `n` messages left the partition (acked, dropped or handed back). */
+  private freed(n: number): void {
+    this.host.prefetch.release(n);
   }
 
   onMessage(js: JsMsg): void {
@@ -218,29 +198,40 @@ export class PartitionRuntime {
     }
     const held = new HeldMessage(js, seq, message, js.data.length, this.clockNow());
     this.bySeq.set(seq, held);
+    this.host.prefetch.take(1);
     let slot = this.slots.get(token);
     if (!slot) {
       slot = new InstanceSlot(this, token, message.orchestrationInstance.instanceId);
       this.slots.set(token, slot);
     }
     insertInOrder(slot.held, held);
+    // A client writes the record before it publishes (create, terminate): read it again.
+    slot.recordFresh = false;
+    slot.arrivals++;
     if (!slot.locked) this.host.makeReady(slot);
   }
 
-  /** Acks messages a checkpoint consumed (confirmed) and forgets them. */
-  async ackConsumed(messages: readonly HeldMessage[]): Promise<void> {
-    for (const m of messages) this.bySeq.delete(m.seq);
-    this.freed();
-    await Promise.all(messages.map((m) => m.js.ackAck().catch(() => false)));
+  /**
+   * Acks messages a checkpoint consumed and forgets them. Plain acks: the
+   * commit's `applied` list makes a redelivery of a lost ack harmless.
+   */
+  ackConsumed(messages: readonly HeldMessage[]): void {
+    let n = 0;
+    for (const m of messages) {
+      if (this.bySeq.delete(m.seq)) n++;
+      m.js.ack();
+    }
+    this.freed(n);
   }
 
   /** Forgets and acks discarded messages (not waited for). */
   discard(messages: readonly HeldMessage[]): void {
+    let n = 0;
     for (const m of messages) {
-      this.bySeq.delete(m.seq);
+      if (this.bySeq.delete(m.seq)) n++;
       m.js.ack();
     }
-    this.freed();
+    this.freed(n);
   }
 
   /** Drops an empty slot that nobody holds. */
@@ -296,15 +287,19 @@ export class PartitionRuntime {
     this.active = false;
     this.stopController.abort();
     if (this.keepAlive) clearInterval(this.keepAlive);
+    if (this.markTimer) clearInterval(this.markTimer);
+    this.relay.stop();
+    // A graceful hand-back leaves the mark where this owner's sends got to.
+    if (returnMessages) await this.writeMark();
     this.fetchIter?.stop();
-    this.relayIter?.stop();
-    this.freed();
+    this.host.prefetch.wakeAll();
     await Promise.allSettled([...this.loops, this.timers.stop()]);
     if (returnMessages) {
       const all = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
       for (const m of all) m.js.nak();
       await this.host.res.nc.flush().catch(() => undefined);
     }
+    this.freed(this.bySeq.size);
     this.bySeq.clear();
   }
 }

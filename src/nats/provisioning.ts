@@ -119,11 +119,7 @@ export async function ensureHub(res: HubResources): Promise<void> {
       ack_policy: AckPolicy.Explicit, ack_wait: nanos(o.leaseMs), max_deliver: -1,
       max_ack_pending: MAX_ACK_PENDING, deliver_policy: DeliverPolicy.All,
     }));
-    partitionConsumers.push(ensureConsumer(res, n.histStream, {
-      durable_name: n.relayConsumer(p), filter_subject: n.histPartitionFilter(p),
-      ack_policy: AckPolicy.Explicit, ack_wait: nanos(o.leaseMs), max_deliver: -1,
-      max_ack_pending: MAX_ACK_PENDING, deliver_policy: DeliverPolicy.All,
-    }));
+    // No relay consumer on the commit log: outboxes are resent from a mark (outbox-relay.ts).
   }
   partitionConsumers.push(ensureConsumer(res, n.actStream, {
     durable_name: n.activityConsumer, filter_subject: n.actSubjects,

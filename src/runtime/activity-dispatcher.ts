@@ -40,6 +40,11 @@ export interface ActivityDispatcherOptions {
   readonly unknownTypeRetryMs: number;
 }
 
+/** Completions finishing in the background per dispatcher slot, at most. */
+const COMPLETIONS_PER_SLOT = 4;
+/** Longest wait for background completions when the dispatcher stops. */
+const COMPLETION_DRAIN_MS = 10_000;
+
 function describe(item: ActivityWorkItem): string {
   const e = item.taskMessage.event;
   const name = e.type === 'TaskScheduled' ? e.name : e.type;
@@ -56,6 +61,8 @@ function describe(item: ActivityWorkItem): string {
 export class ActivityDispatcher {
   readonly #o: ActivityDispatcherOptions;
   readonly #dispatcher: WorkItemDispatcher<ActivityWorkItem>;
+  /** Completions (result publish + ack) still running after their slot was given back. */
+  readonly #completing = new Set<Promise<void>>();
 
   constructor(options: ActivityDispatcherOptions) {
     this.#o = options;
@@ -69,7 +76,8 @@ export class ActivityDispatcher {
       receiveTimeoutMs: options.receiveTimeoutMs,
       fetch: (timeout, signal) => service.lockNextActivityWorkItem(timeout, signal),
       process: (item, signal) => this.process(item, signal),
-      releaseUnprocessed: (item) => service.abandonActivityWorkItem(item),
+      releaseUnprocessed: (item) => service.abandonActivityWorkItem(item,
+        { reason: 'not-handled' }),
       delayAfterFetchErrorMs: (err) => service.getDelayAfterFetchErrorMs(err),
       delayAfterProcessErrorMs: (err) => service.getDelayAfterProcessErrorMs(err),
       describe,
@@ -80,8 +88,15 @@ export class ActivityDispatcher {
     this.#dispatcher.start();
   }
 
-  stop(options: { forced?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    return this.#dispatcher.stop(options);
+  async stop(options: { forced?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    await this.#dispatcher.stop(options);
+    if (this.#completing.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#completing]),
+      new Promise((r) => { timer = setTimeout(r, COMPLETION_DRAIN_MS); }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Processes one work item; throws only for errors the process-delay hook should see. */
@@ -126,13 +141,21 @@ export class ActivityDispatcher {
       await this.#abandon(current, renewal.failed ? 'lock lost' : 'worker stopped by force');
       return;
     }
-    try {
-      await service.completeActivityWorkItem(current, taskMessage(response, owner));
-    } catch (err) {
-      await this.#abandon(current, 'completion failed', err);
-      if (isDurableTaskError(err, ErrorCode.LOCK_LOST) ||
-        isDurableTaskError(err, ErrorCode.SESSION_ABORTED)) return;
-      throw err;
+    // The slot is given back now; the completion finishes in a bounded background pipeline.
+    // A failed completion abandons the work item, so the message comes back and reruns.
+    const done = service.completeActivityWorkItem(current, taskMessage(response, owner))
+      .catch(async (err: unknown) => {
+        await this.#abandon(current, 'completion failed', err);
+        if (isDurableTaskError(err, ErrorCode.LOCK_LOST) ||
+          isDurableTaskError(err, ErrorCode.SESSION_ABORTED)) return;
+        events.processingFailed(logger, { kind: 'activity', workItem: describe(item), err });
+      })
+      .finally(() => this.#completing.delete(done));
+    this.#completing.add(done);
+    const cap = Math.max(1, this.#o.maxConcurrent) * COMPLETIONS_PER_SLOT;
+    // Bounded: each round waits for one completion to settle.
+    for (let i = 0; i < cap && this.#completing.size > cap; i++) {
+      await Promise.race(this.#completing);
     }
   }
 
@@ -152,7 +175,11 @@ export class ActivityDispatcher {
   async #abandon(item: ActivityWorkItem, reason: string, err?: unknown): Promise<void> {
     events.workItemAbandoned(this.#o.logger, { kind: 'activity', workItem: describe(item), reason,
       err });
-    await this.#o.service.abandonActivityWorkItem(item).catch(() => undefined);
+    // An activity no worker here runs comes back with growing delays but is no failure.
+    const service = this.#o.service;
+    await (isDurableTaskError(err, ErrorCode.UNKNOWN_ACTIVITY)
+      ? service.abandonActivityWorkItem(item, { reason: 'not-handled' })
+      : service.abandonActivityWorkItem(item)).catch(() => undefined);
   }
 
   async #run(

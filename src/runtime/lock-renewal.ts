@@ -32,42 +32,123 @@ export interface Renewal {
   readonly failed: boolean;
 }
 
+/** One renewing lock in the shared schedule. */
+interface Entry {
+  readonly options: RenewalOptions;
+  /** Length of the lock as last seen (its expiry minus the time of the renewal). */
+  length: number;
+  /** When the next renewal is due (clock ms). */
+  due: number;
+  stopped: boolean;
+  failed: boolean;
+}
+
+/**
+ * One schedule of renewals per clock: a single pending sleep for the
+ * earliest due renewal, instead of a timer, an AbortController and a
+ * listener per work item. Starting and stopping a renewal is a set insert and
+ * delete; the sleep is re-armed only when a renewal is due earlier than it.
+ */
+class RenewalSchedule {
+  readonly #clock: Clock;
+  readonly #entries = new Set<Entry>();
+  #armedAt = Number.POSITIVE_INFINITY;
+  #wake: AbortController | undefined;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  add(entry: Entry): void {
+    this.#entries.add(entry);
+    if (entry.due < this.#armedAt) this.#arm(entry.due);
+  }
+
+  remove(entry: Entry): void {
+    this.#entries.delete(entry);
+    if (this.#entries.size === 0 && this.#wake) {
+      // Nothing left to renew: no pending sleep keeps the process alive.
+      this.#wake.abort(STOPPED);
+      this.#wake = undefined;
+      this.#armedAt = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  #arm(at: number): void {
+    this.#wake?.abort(STOPPED);
+    const wake = new AbortController();
+    this.#wake = wake;
+    this.#armedAt = at;
+    this.#clock.sleep(Math.max(0, at - this.#clock.now()), wake.signal).then(() => {
+      if (this.#wake !== wake) return;
+      this.#wake = undefined;
+      this.#armedAt = Number.POSITIVE_INFINITY;
+      this.#fire();
+    }, () => undefined);
+  }
+
+  #fire(): void {
+    const now = this.#clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const e of this.#entries) {
+      if (e.due <= now) {
+        this.#entries.delete(e);
+        void this.#renew(e);
+      } else if (e.due < next) {
+        next = e.due;
+      }
+    }
+    if (next < this.#armedAt) this.#arm(next);
+  }
+
+  async #renew(e: Entry): Promise<void> {
+    const clock = this.#clock;
+    const before = clock.now();
+    try {
+      await e.options.renew();
+    } catch (err) {
+      if (e.stopped) return;
+      e.failed = true;
+      e.options.onFailure(err);
+      return;
+    }
+    if (e.stopped) return;
+    e.length = Math.max(e.options.lockedUntil() - before, MIN_DELAY_MS * 3);
+    const now = clock.now();
+    e.due = now + renewalDelayMs(e.options.lockedUntil(), now, e.length);
+    this.add(e);
+  }
+}
+
+const schedules = new WeakMap<Clock, RenewalSchedule>();
+
 /**
  * Renews a work-item lock in the background until stopped or until one
  * renewal fails. Does nothing for locks that do not expire, or that already
- * expired when it started.
+ * expired when it started. Every renewal on one clock shares one schedule.
  */
 export function startRenewal(options: RenewalOptions): Renewal {
   const { clock } = options;
-  const stopper = new AbortController();
-  const state = { failed: false };
   const start = clock.now();
   const until = options.lockedUntil();
   if (!Number.isFinite(until) || until - start > NO_EXPIRY_MS || until <= start) {
     return { stop: () => undefined, get failed() { return false; } };
   }
-
-  const loop = async (): Promise<void> => {
-    let length = until - start;
-    while (!stopper.signal.aborted) {
-      const now = clock.now();
-      await clock.sleep(renewalDelayMs(options.lockedUntil(), now, length), stopper.signal);
-      if (stopper.signal.aborted) return;
-      const before = clock.now();
-      try {
-        await options.renew();
-      } catch (err) {
-        if (stopper.signal.aborted) return;
-        state.failed = true;
-        options.onFailure(err);
-        return;
-      }
-      length = Math.max(options.lockedUntil() - before, MIN_DELAY_MS * 3);
-    }
-  };
-  loop().catch(() => undefined);
+  let schedule = schedules.get(clock);
+  if (!schedule) {
+    schedule = new RenewalSchedule(clock);
+    schedules.set(clock, schedule);
+  }
+  const length = until - start;
+  const entry: Entry = { options, length, due: start + renewalDelayMs(until, start, length),
+    stopped: false, failed: false };
+  schedule.add(entry);
+  const owner = schedule;
   return {
-    stop: () => stopper.abort(STOPPED),
-    get failed() { return state.failed; },
+    stop: () => {
+      entry.stopped = true;
+      owner.remove(entry);
+    },
+    get failed() { return entry.failed; },
   };
 }
