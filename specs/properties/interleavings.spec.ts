@@ -18,6 +18,7 @@ import { assertProperty, budget } from './support/fc-budget.ts';
 // INV-1 B gets the instance only after A's lock lapsed or A gave it up;
 // INV-2 A's complete fails when the lock lapsed, was given up or was taken before it
 // reached its commit point; INV-3/4/8 after a drain every event was consumed once, in order.
+// interleavings-nats.spec.ts runs the same steps on JetStream.
 
 const LOCK_MS = 10_000;
 
@@ -200,7 +201,7 @@ async function drain(w: World, items: readonly (OrchestrationWorkItem | null)[])
   assert.equal(history.filter((e) => e.type === 'ExecutionStarted').length, 1);
 }
 
-describe('interleavings of concurrent calls on one instance', () => {
+describe('interleavings of concurrent calls on one instance: memory backend', () => {
   it(
     'INV-1/INV-2 memory: any order of lock, complete, renew, abandon, release and lapse ' +
       'keeps one holder and one commit',
@@ -210,11 +211,5 @@ describe('interleavings of concurrent calls on one instance', () => {
         budget(t, { ci: 300, long: 10_000 }),
       );
     },
-  );
-
-  it.todo(
-    'INV-1/INV-2 nats: the same interleavings need a fault hook that holds a checkpoint ' +
-      'between its lease check and its commit publish (like the memory beforeCheckpoint hook); ' +
-      'src/nats/fault-hooks.ts has afterCommit, beforeRelay and pauseLeases only',
   );
 });

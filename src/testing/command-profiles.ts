@@ -162,7 +162,7 @@ export function commandArbitrary(
     ['abandonAct', n.map((h) => new AbandonActivity(h))],
     ['renewAct', n.map((h) => new RenewActivity(h))],
     ['crash', n.map((x) => new Crash(x))],
-    ['fault', n.map((x) => new ArmCheckpointFault(x))],
+    ['fault', fc.constant(null).map(() => new ArmCheckpointFault())],
     ['pause', n.map((x) => new PauseWorker(x))],
     ['episode', fc.tuple(n, outcome(focus)).map(([x, o]) => new Episode(x, o))],
     ['actEpisode', fc.tuple(n, fc.boolean()).map(([x, ok]) => new ActivityEpisode(x, ok))],

@@ -55,7 +55,7 @@ export const NATS_LEASE_MS = 1_500;
  * stalls), crashes as forced stops (held work goes back at once), stalls as
  * paused lease renewal, a JetStream activity completion that publishes then
  * acks (design 9.16), and no Pending record for a child before its first
- * checkpoint.
+ * checkpoint. Checkpoint faults use the backend's `faults.failCheckpoints`.
  */
 export function natsTarget(
   url: () => string,
@@ -90,7 +90,13 @@ export function natsTarget(
     createBackend: () => make(uniqueHubName('pk')),
     createPeer: (of) => make((of as NatsBackend).hub),
     pause: (b) => setPaused(b, true),
-    clearFaults: (b) => setPaused(b, false),
+    failNextCheckpoint: (b) => {
+      (b as NatsBackend).faults.failCheckpoints = 1;
+    },
+    clearFaults: (b) => {
+      setPaused(b, false);
+      (b as NatsBackend).faults.failCheckpoints = 0;
+    },
     semantics: {
       crashReleasesLocks: true,
       atomicActivityCompletion: false,

@@ -79,22 +79,21 @@ export class Crash extends Step {
   }
 }
 
-/** Arms the target's checkpoint fault on a live worker: its next checkpoint fails. */
+/** Arms the target's checkpoint fault on every live worker: its next checkpoint fails. */
 export class ArmCheckpointFault extends Step {
-  constructor(readonly worker: number) {
-    super();
-  }
-
   protected async exec(m: ServiceModel, r: RealSystem): Promise<void> {
     const arm = r.target.failNextCheckpoint;
-    const w = pick(r.alive, this.worker);
-    if (!arm || !w || m.faultArmed.has(w.index)) return;
-    arm.call(r.target, w.backend);
-    m.faultArmed.add(w.index);
+    if (!arm) return;
+    for (const w of r.alive) {
+      if (m.faultArmed.has(w.index)) continue;
+      arm.call(r.target, w.backend);
+      m.faultArmed.add(w.index);
+      m.count('checkpoint faults armed');
+    }
   }
 
   toString(): string {
-    return `failNextCheckpoint(w${this.worker})`;
+    return 'failNextCheckpoints';
   }
 }
 

@@ -261,6 +261,7 @@ export async function completeHolder(
     return true;
   }
   if (out.kind === 'fault') {
+    m.count('checkpoint faults hit');
     m.orch.faultedBatch(h);
     h.faulted = true;
   }
