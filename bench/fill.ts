@@ -2,6 +2,7 @@ import {
   DeliverPolicy, type JetStreamClient, type JetStreamManager, type PubAck,
 } from '@nats-io/jetstream';
 import { encodeInstanceId, HubNames } from '../src/nats/names.ts';
+import { relayMarkKey } from '../src/nats/outbox-relay.ts';
 
 /** Publishes at most this many messages before awaiting their acks. */
 const WINDOW = 1024;
@@ -146,5 +147,13 @@ export async function skipRelayBacklog(jsm: JetStreamManager, names: HubNames): 
       ...info.config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next,
     });
   }
-  return skipped;
+  // Engines with a relay mark (outbox-relay.ts) resend from the mark instead: set it past the
+  // clones, where an owner leaves it once their outboxes are sent.
+  const js = jsm.jetstream();
+  const enc = new TextEncoder();
+  for (let p = 0; p < names.partitions; p++) {
+    await js.publish(`$KV.${names.instancesBucket}.${relayMarkKey(p)}`, enc.encode(JSON.stringify(
+      { sentUpTo: next - 1, worker: 'bench-fill', at: Date.now() })));
+  }
+  return skipped || stream.state.messages;
 }

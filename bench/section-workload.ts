@@ -223,7 +223,7 @@ export function instrumentHub(hub: BenchHub): Instrument {
   ins.wrap(engine['commitLog'] as object, 'publish', 'commitLog.publish (CAS commit)');
   ins.wrap(engine, 'writeRecords', 'engine.writeRecords');
   ins.wrap(engine['store'] as object, 'read', 'instanceStore.read (engine + client)');
-  ins.wrap(engine, 'relay', 'engine.relay');
+  ins.wrap(engine, 'resend', 'engine.resend (takeover relay)');
   ins.wrap(activities, 'publishResult', 'activities.publishResult');
   ins.wrap(hub.backend.client, 'createOrchestration', 'client.createOrchestration');
   ins.wrap(hub.backend.client, 'waitForOrchestration', 'client.waitForOrchestration');

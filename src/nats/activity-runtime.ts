@@ -12,6 +12,7 @@ import {
 import { HandoffQueue } from './handoff-queue.ts';
 import type { HubResources } from './hub-resources.ts';
 import { encodeInstanceId } from './names.ts';
+import { requestMux } from './request-mux.ts';
 import { decodeTaskMessage, encodeJson, toWireMessage } from './wire.ts';
 
 interface BufferedActivity {
@@ -201,8 +202,8 @@ export class ActivityRuntime {
     const ownerExec = owner.executionId ?? scheduled.orchestrationInstance.executionId ?? '';
     const taskId = resultTaskId(response.event) ?? scheduled.event.eventId;
     const wire = await this.res.payloads.externalizeMessage(toWireMessage(response));
-    const ack = await this.res.js.publish(names.orchSubject(partition, token), encodeJson(wire),
-      { msgID: names.resultMessageId(token, ownerExec, taskId) });
+    const ack = await requestMux(this.res).publish(names.orchSubject(partition, token),
+      encodeJson(wire), { msgID: names.resultMessageId(token, ownerExec, taskId) });
     if (ack.duplicate) {
       activityResultIgnored(this.log, owner.instanceId,
         `a result for task ${taskId} was already delivered`);

@@ -3,6 +3,7 @@ import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { HistoryEvent } from '../core/history-event.ts';
 import type { StoredOrchestrationState } from '../core/orchestration-state.ts';
 import type { HubResources } from './hub-resources.ts';
+import { requestMux, type DirectMessage } from './request-mux.ts';
 import {
   decodeJson, encodeJson, isCommitStub, type CommitBody, type CommitMessage,
 } from './wire.ts';
@@ -40,14 +41,15 @@ export class CommitLog {
 
   async readLast(partition: number, token: string): Promise<{ seq: number; body: CommitBody } |
     null> {
-    const sm = await this.res.jsm.direct.getMessage(this.res.names.histStream,
+    const sm = await requestMux(this.res).directGet(this.res.names.histStream,
       { last_by_subj: this.subject(partition, token) });
     if (!sm) return null;
     return { seq: sm.seq, body: await this.decode(sm) };
   }
 
   /** Decodes a stored commit, fetching a body that lives in the object store. */
-  async decode(sm: StoredMsg | { seq: number; data: Uint8Array }): Promise<CommitBody> {
+  async decode(sm: StoredMsg | DirectMessage | { seq: number; data: Uint8Array }):
+    Promise<CommitBody> {
     return this.decodeData(sm.data, sm.seq);
   }
 
@@ -115,7 +117,7 @@ export class CommitLog {
     const subject = this.subject(partition, token);
     let seq = from;
     for (let i = 0; i < MAX_COMMITS_READ && seq <= to; i++) {
-      const sm = await this.res.jsm.direct.getMessage(this.res.names.histStream,
+      const sm = await requestMux(this.res).directGet(this.res.names.histStream,
         { seq, next_by_subj: subject });
       if (!sm || sm.seq > to) return;
       visit(sm.seq, await this.decode(sm));
@@ -141,8 +143,8 @@ export class CommitLog {
     let lastErr: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const ack = await this.res.js.publish(subject, data, {
-          msgID: attemptId, expect: { lastSubjectSequence: expectedRevision },
+        const ack = await requestMux(this.res).publish(subject, data, {
+          msgID: attemptId, expectLastSubjectSequence: expectedRevision,
         });
         return ack.seq;
       } catch (err) {

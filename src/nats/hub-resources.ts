@@ -10,6 +10,7 @@ import { HubNames } from './names.ts';
 import type { ResolvedNatsOptions } from './options.ts';
 import { PayloadStore } from './payload-store.ts';
 
+import { closeRequestMux } from './request-mux.ts';
 /** Largest commit body kept inline in the commit message (design 9.8). */
 const INLINE_COMMIT_LIMIT = 900 * 1024;
 
@@ -87,3 +88,4 @@ export class HubResources {
     }
   }
 }
+    closeRequestMux(this);

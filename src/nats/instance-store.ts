@@ -2,6 +2,7 @@ import type { KV } from '@nats-io/kv';
 import { isTerminalStatus } from '../core/orchestration-status.ts';
 import type { HubNames } from './names.ts';
 import { isWrongLastSequence } from './nats-errors.ts';
+import type { RequestMux } from './request-mux.ts';
 import { decodeJson, encodeJson, type InstanceRecord } from './wire.ts';
 
 /** A record with the KV revision it was read at. */
@@ -37,7 +38,13 @@ export function mayReplaceRecord(
 
 /** The `DT_H_INSTANCES` bucket: latest and per-execution status records. */
 export class InstanceStore {
-  constructor(private readonly kv: KV, private readonly names: HubNames) {}
+  /** `mux`: reads and writes on the hot path go through it (see request-mux.ts). */
+  constructor(private readonly kv: KV, private readonly names: HubNames,
+    private readonly mux?: RequestMux) {}
+
+  private subjectOf(key: string): string {
+    return `$KV.${this.names.instancesBucket}.${key}`;
+  }
 
   async read(token: string): Promise<StoredRecord | null> {
     return this.readKey(this.names.instanceKey(token));
@@ -48,6 +55,14 @@ export class InstanceStore {
   }
 
   private async readKey(key: string): Promise<StoredRecord | null> {
+    if (this.mux) {
+      const sm = await this.mux.directGet(`KV_${this.names.instancesBucket}`,
+        { last_by_subj: this.subjectOf(key) });
+      const op = sm?.headers?.get('KV-Operation');
+      if (!sm || sm.subject !== this.subjectOf(key) || (op && op !== 'PUT') ||
+        sm.data.length === 0) return null;
+      return { record: decodeJson<InstanceRecord>(sm.data, 'instance record'), revision: sm.seq };
+    }
     const entry = await this.kv.get(key);
     if (!entry || entry.operation !== 'PUT' || entry.length === 0) return null;
     return { record: decodeJson<InstanceRecord>(entry.value, 'instance record'),
@@ -56,11 +71,28 @@ export class InstanceStore {
 
   /** Create-if-absent: resolves with the revision; rejects (wrong last sequence) when present. */
   create(token: string, record: InstanceRecord): Promise<number> {
-    return this.kv.create(this.names.instanceKey(token), encodeJson(record));
+    return this.createKey(this.names.instanceKey(token), encodeJson(record));
   }
 
   update(token: string, record: InstanceRecord, revision: number): Promise<number> {
-    return this.kv.update(this.names.instanceKey(token), encodeJson(record), revision);
+    const key = this.names.instanceKey(token);
+    if (!this.mux) return this.kv.update(key, encodeJson(record), revision);
+    return this.mux.publish(this.subjectOf(key), encodeJson(record),
+      { expectLastSubjectSequence: revision }).then((a) => a.seq);
+  }
+
+  /** Create-if-absent (a deleted or purged key counts as absent). */
+  private async createKey(key: string, data: Uint8Array): Promise<number> {
+    if (!this.mux) return this.kv.create(key, data);
+    try {
+      const ack = await this.mux.publish(this.subjectOf(key), data,
+        { expectLastSubjectSequence: 0 });
+      return ack.seq;
+    } catch (err) {
+      if (!isWrongLastSequence(err)) throw err;
+    }
+    // Present, or a delete marker: the client's create knows how to tell them apart.
+    return this.kv.create(key, data);
   }
 
   /**
@@ -100,7 +132,7 @@ export class InstanceStore {
     const key = this.names.executionKey(token, record.orchestrationInstance.executionId);
     // Usually the first record of the execution: try create before reading.
     try {
-      await this.kv.create(key, encodeJson(record));
+      await this.createKey(key, encodeJson(record));
       return;
     } catch (err) {
       if (!isWrongLastSequence(err)) throw err;

@@ -19,6 +19,7 @@ import type { InstanceStore } from './instance-store.ts';
 import { InstanceWaiter } from './instance-waiter.ts';
 import { encodeInstanceId } from './names.ts';
 import { backendError, isWrongLastSequence } from './nats-errors.ts';
+import { requestMux } from './request-mux.ts';
 import { checkHubConfig } from './provisioning.ts';
 import { encodeJson, toWireMessage, type InstanceRecord, type TimerEntry } from './wire.ts';
 
@@ -102,7 +103,7 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
           fireAt: event.scheduledStartTime as string, msg: wire };
         await this.res.timers.put(this.startTimerKey(a, executionId), encodeJson(timer));
       } else {
-        await this.res.js.publish(this.orchSubject(a), encodeJson(wire), { msgID: id });
+        await requestMux(this.res).publish(this.orchSubject(a), encodeJson(wire), { msgID: id });
       }
     } catch (err) {
       // Best effort: do not leave a Pending record whose start was never sent.

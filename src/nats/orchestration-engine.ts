@@ -21,6 +21,7 @@ import { InstanceStore } from './instance-store.ts';
 import { LeaseManager, type LeaseHost } from './lease-manager.ts';
 import { buildOutbox, sendOutbox } from './outbox.ts';
 import { PrefetchBudget } from './prefetch-budget.ts';
+import { requestMux } from './request-mux.ts';
 import {
   PartitionRuntime, type HeldMessage, type InstanceSlot, type PartitionHost,
 } from './partition-runtime.ts';
@@ -76,7 +77,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
   constructor(readonly res: HubResources, log: Logger) {
     this.log = log.child({ component: 'orchestrations' });
     this.commitLog = new CommitLog(res);
-    this.store = new InstanceStore(res.instances, res.names);
+    this.store = new InstanceStore(res.instances, res.names, requestMux(res));
     this.prefetch = new PrefetchBudget(res.options.prefetchTotal);
     this.leases = new LeaseManager(res, this, log);
     const clock = res.options.clock;

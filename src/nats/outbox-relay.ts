@@ -31,6 +31,7 @@ import type { Logger } from '../logging/logger.ts';
 import { backgroundError, relayFailed } from '../logging/nats-events.ts';
 import type { CommitLog } from './commit-log.ts';
 import type { HubResources } from './hub-resources.ts';
+import { requestMux } from './request-mux.ts';
 import { decodeJson, encodeJson, type CommitBody } from './wire.ts';
 
 /** A commit being published; its sequence will be above `floor`. */
@@ -138,10 +139,11 @@ export class OutboxRelay {
     active: () => boolean): Promise<void> {
     const from = (await this.readMark()) + 1;
     let last = from - 1;
-    const { jsm, names } = this.res;
+    const { names } = this.res;
+    const mux = requestMux(this.res);
     const filter = names.histPartitionFilter(this.partition);
     for (let i = 0, seq = from; i < MAX_SCAN && active(); i++) {
-      const sm = await jsm.direct.getMessage(names.histStream, { seq, next_by_subj: filter });
+      const sm = await mux.directGet(names.histStream, { seq, next_by_subj: filter });
       if (!sm) break;
       const body = await this.commitLog.decode(sm);
       await resend(sm.seq, body);

@@ -14,6 +14,7 @@ import type { ActivityWorkItem } from '../core/work-item.ts';
 import * as events from '../logging/runtime-events.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Activity, ActivityContext } from './activity-context.ts';
+import { LazyAbort } from './lazy-abort.ts';
 import { startRenewal } from './lock-renewal.ts';
 import {
   runMiddleware,
@@ -104,10 +105,8 @@ export class ActivityDispatcher {
     const scheduled = this.#validate(item);
     const owner = item.taskMessage.orchestrationInstance;
 
-    const controller = new AbortController();
-    const onStop = (): void => controller.abort(stopSignal.reason);
-    if (stopSignal.aborted) onStop();
-    else stopSignal.addEventListener('abort', onStop, { once: true });
+    // The activity's signal is made only if the activity or a middleware reads it.
+    const controller = new LazyAbort(stopSignal);
     let current = item;
     const renewal = startRenewal({
       clock,
@@ -124,7 +123,7 @@ export class ActivityDispatcher {
 
     let response: TaskCompletedEvent | TaskFailedEvent;
     try {
-      response = await this.#run(current, scheduled, controller.signal);
+      response = await this.#run(current, scheduled, controller);
     } catch (err) {
       await this.#abandon(current, isDurableTaskError(err, ErrorCode.UNKNOWN_ACTIVITY)
         ? 'unknown activity' : 'activity could not run', err);
@@ -133,10 +132,10 @@ export class ActivityDispatcher {
       throw err;
     } finally {
       renewal.stop();
-      stopSignal.removeEventListener('abort', onStop);
+      controller.dispose();
     }
 
-    if (controller.signal.aborted) {
+    if (controller.aborted) {
       await this.#abandon(current, renewal.failed ? 'lock lost' : 'worker stopped by force');
       return;
     }
@@ -180,7 +179,7 @@ export class ActivityDispatcher {
   async #run(
     item: ActivityWorkItem,
     scheduled: TaskScheduledEvent,
-    signal: AbortSignal,
+    abort: LazyAbort,
   ): Promise<TaskCompletedEvent | TaskFailedEvent> {
     const owner = item.taskMessage.orchestrationInstance;
     const tags = { ...item.taskMessage.orchestrationExecutionContext?.orchestrationTags,
@@ -194,7 +193,7 @@ export class ActivityDispatcher {
       taskId: scheduled.eventId,
       input: scheduled.input,
       tags,
-      signal,
+      get signal() { return abort.signal; },
     };
     const invoke = async (): Promise<void> => {
       ctx.response = await this.#invoke(ctx, item.deliveryCount);
@@ -226,7 +225,8 @@ export class ActivityDispatcher {
     let log: ActivityContext['log'] | undefined;
     const ctx: ActivityContext = {
       instanceId: c.instanceId, executionId: c.executionId, taskId: c.taskId, name: c.name,
-      version: c.version, tags: c.tags, deliveryCount, signal: c.signal,
+      version: c.version, tags: c.tags, deliveryCount,
+      get signal() { return c.signal; },
       // The child logger is made on first use: most activities never log.
       get log() {
         log ??= base.child({ instanceId: c.instanceId, executionId: c.executionId,

@@ -1,4 +1,4 @@
-import type { Clock } from '../util/clock.ts';
+import { MAX_TIMEOUT_MS, systemClock, type Clock } from '../util/clock.ts';
 
 /** Renewals further out than this are treated as "the lock does not expire". */
 const NO_EXPIRY_MS = 365 * 24 * 3600_000;
@@ -54,6 +54,8 @@ class RenewalSchedule {
   readonly #entries = new Set<Entry>();
   #armedAt = Number.POSITIVE_INFINITY;
   #wake: AbortController | undefined;
+  /** On the system clock: a plain timer that does not keep the process alive. */
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -67,6 +69,7 @@ class RenewalSchedule {
   remove(entry: Entry): void {
     this.#entries.delete(entry);
     if (this.#entries.size === 0 && this.#wake) {
+      // On another clock a pending sleep may hold the process open: drop it.
       // Nothing left to renew: no pending sleep keeps the process alive.
       this.#wake.abort(STOPPED);
       this.#wake = undefined;
@@ -75,6 +78,17 @@ class RenewalSchedule {
   }
 
   #arm(at: number): void {
+    if (this.#clock === systemClock) {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#armedAt = at;
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#armedAt = Number.POSITIVE_INFINITY;
+        this.#fire();
+      }, Math.min(MAX_TIMEOUT_MS, Math.max(0, at - Date.now())));
+      this.#timer.unref();
+      return;
+    }
     this.#wake?.abort(STOPPED);
     const wake = new AbortController();
     this.#wake = wake;
