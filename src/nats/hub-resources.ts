@@ -9,8 +9,8 @@ import { backendError } from './nats-errors.ts';
 import { HubNames } from './names.ts';
 import type { ResolvedNatsOptions } from './options.ts';
 import { PayloadStore } from './payload-store.ts';
-
 import { closeRequestMux } from './request-mux.ts';
+
 /** Largest commit body kept inline in the commit message (design 9.8). */
 const INLINE_COMMIT_LIMIT = 900 * 1024;
 
@@ -83,9 +83,9 @@ export class HubResources {
   }
 
   async close(): Promise<void> {
+    closeRequestMux(this);
     if (this.ownsConnection && !this.nc.isClosed()) {
       await this.nc.drain().catch(() => this.nc.close());
     }
   }
 }
-    closeRequestMux(this);
