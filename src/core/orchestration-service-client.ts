@@ -1,3 +1,4 @@
+import type { DeadLetter, DeadLetterQuery } from './dead-letter.ts';
 import type { HistoryEvent } from './history-event.ts';
 import type { OrchestrationState } from './orchestration-state.ts';
 import type { OrchestrationStatus } from './orchestration-status.ts';
@@ -111,4 +112,6 @@ export interface OrchestrationServiceClient {
     query: OrchestrationQuery,
     signal?: AbortSignal,
   ): Promise<OrchestrationQueryResult>;
+  /** Optional: messages the backend dead-lettered, oldest first. */
+  listDeadLetters?(query?: DeadLetterQuery): Promise<DeadLetter[]>;
 }

@@ -9,6 +9,24 @@ import type {
 /** What happens to events processed after `continueAsNew` in the same episode. */
 export type ContinueAsNewEventBehaviour = 'carryover' | 'ignore';
 
+/** Why a work item is given back. Only failures count toward a backend's delivery limit. */
+export interface AbandonOptions {
+  /**
+   * `failure` (the default): processing failed; the delivery counts toward
+   * the limit after which the backend dead-letters the message.
+   * `not-handled`: this worker did not run it (type not registered, version
+   * rejected, worker stopping); it comes back with growing delays but does
+   * not count.
+   */
+  readonly reason?: 'failure' | 'not-handled';
+}
+
+/** What a worker runs: the names it registered (backends may route work by them). */
+export interface WorkerCapabilities {
+  readonly orchestrations: readonly string[];
+  readonly activities: readonly string[];
+}
+
 /**
  * The worker side of a task hub: provisioning, lifecycle, and the lock /
  * renew / complete / abandon / release contract for orchestration and
@@ -55,7 +73,8 @@ export interface OrchestrationService {
     completion: OrchestrationCompletion,
   ): Promise<void>;
   /** Returns the batch, intact and in order; none of the episode's effects become visible. */
-  abandonOrchestrationWorkItem(item: OrchestrationWorkItem): Promise<void>;
+  abandonOrchestrationWorkItem(item: OrchestrationWorkItem, options?: AbandonOptions):
+  Promise<void>;
   /** Always called last; idempotent; a batch neither completed nor abandoned is returned. */
   releaseOrchestrationWorkItem(item: OrchestrationWorkItem): Promise<void>;
 
@@ -66,5 +85,11 @@ export interface OrchestrationService {
   renewActivityWorkItemLock(item: ActivityWorkItem): Promise<ActivityWorkItem>;
   /** Removes the activity message and delivers `responseMessage` to its owner. */
   completeActivityWorkItem(item: ActivityWorkItem, responseMessage: TaskMessage): Promise<void>;
-  abandonActivityWorkItem(item: ActivityWorkItem): Promise<void>;
+  abandonActivityWorkItem(item: ActivityWorkItem, options?: AbandonOptions): Promise<void>;
+
+  /**
+   * Optional: told once, before `start()`, what this worker registered, so a
+   * backend can route work to a worker that runs it.
+   */
+  setCapabilities?(capabilities: WorkerCapabilities): void;
 }

@@ -111,3 +111,11 @@ export function instanceTerminatedPending(
 export function instancePurged(log: Logger, f: { instanceId: string; executions: number }): void {
   log.debug({ event: 'memory.instance.purged', ...f }, `purged instance '${f.instanceId}'`);
 }
+
+export function deadLettered(
+  log: Logger,
+  f: { kind: string; instanceId: string; eventType: string; deliveries: number; reason: string },
+): void {
+  log.warn({ event: 'memory.message.deadLettered', ...f },
+    `moved a ${f.eventType} message for instance '${f.instanceId}' to the dead letters`);
+}

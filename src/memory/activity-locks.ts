@@ -7,6 +7,7 @@ import type { ActivityWorkItem } from '../core/work-item.ts';
 import { activityCompletionIgnored, activityLockLapsed } from '../logging/memory-events.ts';
 import type { ActivityEntry, ActivityLockToken, MemoryStore } from './memory-store.ts';
 import { abandonDelayMs, type ResolvedMemoryOptions } from './memory-options.ts';
+import type { PoisonRule } from './poison.ts';
 
 /**
  * Activity leases: one holder per activity message, fenced by a per-lease
@@ -21,6 +22,9 @@ export class ActivityLocks {
     private readonly opts: ResolvedMemoryOptions,
     private readonly table: WorkItemLockTable,
     private readonly log: Logger,
+    private readonly poison: PoisonRule,
+    /** True when another running backend waits for work (it gets `owner`'s abandons first). */
+    private readonly othersWaiting: (owner: object) => boolean,
   ) {}
 
   heldBy(owner: object): number {
@@ -31,8 +35,10 @@ export class ActivityLocks {
 
   /** Leases the oldest deliverable activity message; null when none. */
   tryLock(now: number, owner: object): ActivityWorkItem | null {
+    const defer = this.othersWaiting(owner);
     for (const entry of this.store.activities.values()) {
       if (entry.lock || entry.notBefore > now) continue;
+      if (defer && entry.abandonedBy === owner) continue;
       return this.lock(entry, now, owner);
     }
     return null;
@@ -99,7 +105,7 @@ export class ActivityLocks {
     }
     const until = entry.lock.until;
     if (until <= now) {
-      this.lapse(entry);
+      this.lapse(entry, now);
       throw new DurableTaskError(ErrorCode.LOCK_LOST,
         `Cannot ${call} activity work item ${item.id}: its lock lapsed at ` +
         `${new Date(until).toISOString()}.`);
@@ -116,14 +122,18 @@ export class ActivityLocks {
     return item;
   }
 
-  abandon(item: ActivityWorkItem, now: number, owner: object): void {
+  /** Makes it deliverable again; a `failure` counts toward the poison limit. */
+  abandon(item: ActivityWorkItem, now: number, owner: object, failure: boolean): void {
     const entry = this.fence(item, 'abandon', now, owner);
     entry.lock!.token.lock.apply('abandon');
+    if (failure) this.poison.activityFailed(entry);
+    entry.abandonedBy = owner;
     entry.abandonCount++;
     entry.notBefore = now + abandonDelayMs(entry.abandonCount, this.opts.abandonBackoffMs,
       this.opts.maxAbandonBackoffMs);
     entry.lock = null;
     this.store.lockedActivities.delete(entry);
+    if (entry.failures >= this.opts.maxDeliveries) this.poison.poisonActivity(entry, now);
   }
 
   /**
@@ -170,7 +180,7 @@ export class ActivityLocks {
 
   expireDue(now: number): void {
     for (const entry of [...this.store.lockedActivities]) {
-      if (entry.lock && entry.lock.until <= now) this.lapse(entry);
+      if (entry.lock && entry.lock.until <= now) this.lapse(entry, now);
     }
   }
 
@@ -180,13 +190,15 @@ export class ActivityLocks {
     }
   }
 
-  private lapse(entry: ActivityEntry): void {
+  private lapse(entry: ActivityEntry, now: number): void {
+    this.poison.activityFailed(entry);
     activityLockLapsed(this.log, {
       id: entry.id,
       instanceId: entry.message.orchestrationInstance.instanceId,
       deliveryCount: entry.deliveryCount,
     });
     this.store.loseActivityLock(entry);
+    if (entry.failures >= this.opts.maxDeliveries) this.poison.poisonActivity(entry, now);
   }
 }
 

@@ -132,6 +132,9 @@ export function applyCheckpoint(
   rec.queue = rec.queue.filter((q) => !lock.seqs.has(q.seq));
   rec.abandonCount = 0;
   rec.abandonHeadSeq = -1;
+  rec.abandonedBy = null;
+  rec.maxFailures = 0;
+  for (const q of rec.queue) if (q.failures > rec.maxFailures) rec.maxFailures = q.failures;
   rec.notBefore = 0;
   if (plan.discard) return;
 
@@ -162,7 +165,7 @@ export function applyCheckpoint(
     const seq = store.nextSeq();
     store.activities.set(seq, {
       seq, id: `a${seq}`, message: m, deliveryCount: 0, lock: null, notBefore: 0,
-      abandonCount: 0,
+      abandonCount: 0, failures: 0, abandonedBy: null,
     });
   }
   for (const m of completion.orchestratorMessages) {

@@ -14,6 +14,8 @@ import { MemoryOrchestrationService } from './memory-service.ts';
 /** The in-memory backend: a `Backend` plus its live fault hooks and a few probes for tests. */
 export interface MemoryBackend extends Backend {
   readonly kind: 'memory';
+  /** The client, with the memory backend's extras (`listDeadLetters`). */
+  readonly client: MemoryOrchestrationClient;
   /** The fault hooks in use; tests may change them while the backend runs. */
   readonly faults: MemoryFaults;
   /** Current state of this backend's task-hub machine. */

@@ -1,3 +1,5 @@
+import { childFailedReport, terminatedChildFailure } from '../core/backend-endings.ts';
+import type { DeadLetter, DeadLetterQuery } from '../core/dead-letter.ts';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import { newEvent, type HistoryEvent } from '../core/history-event.ts';
 import type { OrchestrationState } from '../core/orchestration-state.ts';
@@ -68,6 +70,7 @@ export class MemoryOrchestrationClient implements OrchestrationServiceClient {
       rec.notBefore = 0;
       rec.abandonCount = 0;
       rec.abandonHeadSeq = -1;
+      rec.abandonedBy = null;
       replaced = current.executionId;
       store.addExecution(rec, pendingState(event, now));
       store.enqueue(rec, creationMessage);
@@ -230,23 +233,10 @@ export class MemoryOrchestrationClient implements OrchestrationServiceClient {
     instanceTerminatedPending(this.e.log, {
       instanceId: rec.instanceId, executionId: exec.executionId,
     });
-    const parent = exec.state.parentInstance;
-    // A fire-and-forget child (tag FireAndForget = 'true') does not report to its parent.
-    if (!parent || exec.state.tags?.['FireAndForget'] === 'true') return;
-    // Same shape as the runtime's report of a terminated child.
-    const errorMessage = `Sub-orchestration '${rec.instanceId}' was terminated: ` +
-      `${readableReason(reason)}`;
-    store.route({
-      event: newEvent({
-        type: 'SubOrchestrationInstanceFailed',
-        taskScheduledId: parent.taskScheduleId,
-        reason: errorMessage,
-        failureDetails: {
-          errorType: 'OrchestrationTerminated', errorMessage, isNonRetriable: true,
-        },
-      }, now),
-      orchestrationInstance: parent.orchestrationInstance,
-    });
+    // A parent hears of it in the same shape as of a child the runtime terminated.
+    const report = childFailedReport(exec.state.parentInstance, exec.state.tags,
+      terminatedChildFailure(rec.instanceId, reason), now);
+    if (report) store.route(report);
   }
 
   async getOrchestrationState(
@@ -325,6 +315,7 @@ export class MemoryOrchestrationClient implements OrchestrationServiceClient {
 
   private remove(rec: InstanceRecord): void {
     this.e.store.removeInstance(rec);
+    this.e.hub.poison.forget(rec.instanceId);
     instancePurged(this.e.log, { instanceId: rec.instanceId, executions: rec.executions.length });
   }
 
@@ -360,6 +351,12 @@ export class MemoryOrchestrationClient implements OrchestrationServiceClient {
     return queryInstances(this.e.store.instances, query);
   }
 
+  /** Messages this hub dead-lettered, oldest first. */
+  async listDeadLetters(query?: DeadLetterQuery): Promise<DeadLetter[]> {
+    this.e.lifecycle.assertProvisioned('list dead letters');
+    return this.e.hub.poison.list(query);
+  }
+
   private requireInstance(instanceId: string): InstanceRecord {
     const rec = this.e.store.instances.get(instanceId);
     if (!rec) {
@@ -373,15 +370,4 @@ export class MemoryOrchestrationClient implements OrchestrationServiceClient {
 function aborted(instanceId: string, signal: AbortSignal): DurableTaskError {
   return new DurableTaskError(ErrorCode.ABORTED,
     `Waiting for orchestration '${instanceId}' was aborted.`, { cause: signal.reason });
-}
-
-/** The reason as text: the JSON string it holds, else the serialized text itself. */
-function readableReason(serialized: string | undefined): string {
-  if (serialized === undefined) return '(no reason given)';
-  try {
-    const value: unknown = JSON.parse(serialized);
-    return typeof value === 'string' ? value : serialized;
-  } catch {
-    return serialized;
-  }
 }

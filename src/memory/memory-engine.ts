@@ -140,11 +140,14 @@ export class MemoryEngine implements HubNode {
   }
 
   private provision(input: ProvisionInput): void {
-    if (input.mode === 'create') this.hub.store.clear(input.recreateInstanceStore);
+    if (input.mode !== 'create') return;
+    this.hub.store.clear(input.recreateInstanceStore);
+    this.hub.poison.clear();
   }
 
   private deprovision(input: DeprovisionInput): void {
     this.hub.store.clear(input.deleteInstanceStore);
+    this.hub.poison.clear();
   }
 
   private endWaits(): void {

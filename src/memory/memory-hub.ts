@@ -5,6 +5,7 @@ import { ActivityLocks } from './activity-locks.ts';
 import type { ResolvedMemoryOptions } from './memory-options.ts';
 import { MemoryStore } from './memory-store.ts';
 import { OrchestrationLocks } from './orchestration-locks.ts';
+import { PoisonRule } from './poison.ts';
 import { StatusWatch } from './status-watch.ts';
 
 /** What the hub needs from each backend (process view) attached to it. */
@@ -34,6 +35,8 @@ export class MemoryHub {
   readonly store: MemoryStore;
   readonly orchestrations: OrchestrationLocks;
   readonly activities: ActivityLocks;
+  /** Delivery limit and dead letters (hub-wide). */
+  readonly poison: PoisonRule;
   readonly watch = new StatusWatch();
   private readonly nodes = new Set<HubNode>();
   private turn = 0;
@@ -43,8 +46,22 @@ export class MemoryHub {
     this.log = opts.logger.child({ hub: opts.hub, backend: 'memory' });
     this.store = new MemoryStore(this.log, (id) => this.watch.notify(id));
     const table = new WorkItemLockTable();
-    this.orchestrations = new OrchestrationLocks(this.store, opts, table, this.log);
-    this.activities = new ActivityLocks(this.store, opts, table, this.log);
+    this.poison = new PoisonRule(this.store, opts.maxDeliveries, this.log);
+    this.orchestrations = new OrchestrationLocks(this.store, opts, table, this.log, this.poison,
+      (owner) => this.othersWaiting(owner, 'orchestrations'));
+    this.activities = new ActivityLocks(this.store, opts, table, this.log, this.poison,
+      (owner) => this.othersWaiting(owner, 'activities'));
+  }
+
+  /** True when a running node other than `owner` has lock calls waiting for that work. */
+  private othersWaiting(owner: object, work: 'orchestrations' | 'activities'): boolean {
+    for (const node of this.nodes) {
+      if (node === owner || !node.isRunning) continue;
+      if (work === 'orchestrations' ? node.waitsForOrchestrations : node.waitsForActivities) {
+        return true;
+      }
+    }
+    return false;
   }
 
   attach(node: HubNode): void {

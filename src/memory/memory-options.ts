@@ -62,6 +62,11 @@ export interface MemoryBackendOptions {
   readonly maxMessagesPerCheckpoint?: number;
   /** Rule for creating an id that exists. Default `default`. */
   readonly dedupeRule?: DedupeRule;
+  /**
+   * Failed deliveries (abandoned as a failure, or lock lapsed) after which a
+   * message is dead-lettered and the instance waiting on it is told. Default 10.
+   */
+  readonly maxDeliveries?: number;
   readonly orchestrationDispatcherCount?: number;
   readonly maxConcurrentOrchestrationWorkItems?: number;
   readonly activityDispatcherCount?: number;
@@ -93,6 +98,7 @@ export interface ResolvedMemoryOptions {
   readonly maxBatchMessages: number;
   readonly maxMessagesPerCheckpoint: number;
   readonly dedupeRule: DedupeRule;
+  readonly maxDeliveries: number;
   readonly orchestrationDispatcherCount: number;
   readonly maxConcurrentOrchestrationWorkItems: number;
   readonly activityDispatcherCount: number;
@@ -152,6 +158,7 @@ export function resolveMemoryOptions(options: MemoryBackendOptions = {}): Resolv
     maxMessagesPerCheckpoint: count(options.maxMessagesPerCheckpoint,
       'maxMessagesPerCheckpoint', 0, 0),
     dedupeRule: oneOf(options.dedupeRule, 'dedupeRule', ['default', 'legacy'], 'default'),
+    maxDeliveries: count(options.maxDeliveries, 'maxDeliveries', 10, 1),
     orchestrationDispatcherCount: count(options.orchestrationDispatcherCount,
       'orchestrationDispatcherCount', 1, 1),
     maxConcurrentOrchestrationWorkItems: count(options.maxConcurrentOrchestrationWorkItems,
@@ -182,7 +189,7 @@ export function abandonDelayMs(n: number, baseMs: number, maxMs: number): number
 /** Options that describe the shared hub state; the rest belong to each backend. */
 const HUB_LEVEL = [
   'hub', 'clock', 'orchestrationLockMs', 'activityLockMs', 'maxBatchMessages', 'dedupeRule',
-  'abandonBackoffMs', 'maxAbandonBackoffMs',
+  'abandonBackoffMs', 'maxAbandonBackoffMs', 'maxDeliveries',
 ] as const;
 
 /**

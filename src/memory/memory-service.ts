@@ -1,5 +1,6 @@
 import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
 import type {
+  AbandonOptions,
   ContinueAsNewEventBehaviour,
   OrchestrationService,
 } from '../core/orchestration-service.ts';
@@ -151,9 +152,11 @@ export class MemoryOrchestrationService implements OrchestrationService {
     this.e.tick();
   }
 
-  async abandonOrchestrationWorkItem(item: OrchestrationWorkItem): Promise<void> {
+  async abandonOrchestrationWorkItem(item: OrchestrationWorkItem, options?: AbandonOptions):
+  Promise<void> {
     this.e.processDue();
-    this.e.orchestrations.abandon(item, this.e.clock.now(), this.e);
+    this.e.orchestrations.abandon(item, this.e.clock.now(), this.e,
+      options?.reason !== 'not-handled');
     this.e.tick();
   }
 
@@ -209,9 +212,11 @@ export class MemoryOrchestrationService implements OrchestrationService {
     this.e.tick();
   }
 
-  async abandonActivityWorkItem(item: ActivityWorkItem): Promise<void> {
+  async abandonActivityWorkItem(item: ActivityWorkItem, options?: AbandonOptions):
+  Promise<void> {
     this.e.processDue();
-    this.e.activities.abandon(item, this.e.clock.now(), this.e);
+    this.e.activities.abandon(item, this.e.clock.now(), this.e,
+      options?.reason !== 'not-handled');
     this.e.tick();
   }
 

@@ -10,6 +10,8 @@ import { messageDiscarded, type DiscardReason } from '../logging/memory-events.t
 export interface QueuedMessage {
   readonly seq: number;
   readonly message: TaskMessage;
+  /** Work items holding it that failed (abandoned as a failure, or lapsed). */
+  failures: number;
 }
 
 /** One execution of an instance: its status record and committed history. */
@@ -51,6 +53,10 @@ export interface InstanceRecord {
   /** Head of the batch abandoned last, and how many times in a row. */
   abandonHeadSeq: number;
   abandonCount: number;
+  /** The backend that abandoned the last batch: others get it first (fair redelivery). */
+  abandonedBy: object | null;
+  /** Most failures of any queued message (0 when none failed). */
+  maxFailures: number;
   /** `<executionId>:<taskScheduledId>` of activity results already delivered. */
   readonly deliveredResults: Set<string>;
 }
@@ -78,6 +84,10 @@ export interface ActivityEntry {
   lock: { readonly token: ActivityLockToken; until: number } | null;
   notBefore: number;
   abandonCount: number;
+  /** Deliveries that failed (abandoned as a failure, or lapsed). */
+  failures: number;
+  /** The backend that abandoned it last: others get it first (fair redelivery). */
+  abandonedBy: object | null;
 }
 
 /**
@@ -126,6 +136,8 @@ export class MemoryStore {
       notBefore: 0,
       abandonHeadSeq: -1,
       abandonCount: 0,
+      abandonedBy: null,
+      maxFailures: 0,
       deliveredResults: new Set(),
     };
     this.instances.set(rec.instanceId, rec);
@@ -153,7 +165,7 @@ export class MemoryStore {
 
   /** Appends a message to an instance's queue. */
   enqueue(rec: InstanceRecord, message: TaskMessage): void {
-    rec.queue.push({ seq: this.nextSeq(), message });
+    rec.queue.push({ seq: this.nextSeq(), message, failures: 0 });
     this.candidates.add(rec);
   }
 
@@ -230,7 +242,11 @@ export class MemoryStore {
         keep.push(q);
       }
     }
-    if (changed) rec.queue = keep;
+    if (changed) {
+      rec.queue = keep;
+      rec.maxFailures = 0;
+      for (const q of keep) if (q.failures > rec.maxFailures) rec.maxFailures = q.failures;
+    }
     if (rec.queue.length === 0) this.candidates.delete(rec);
   }
 

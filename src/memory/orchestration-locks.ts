@@ -16,6 +16,7 @@ import type {
   OrchestrationLockToken,
 } from './memory-store.ts';
 import { abandonDelayMs, type ResolvedMemoryOptions } from './memory-options.ts';
+import type { PoisonRule } from './poison.ts';
 import { readyAt } from './readiness.ts';
 
 /**
@@ -32,6 +33,9 @@ export class OrchestrationLocks {
     private readonly opts: ResolvedMemoryOptions,
     private readonly table: WorkItemLockTable,
     private readonly log: Logger,
+    private readonly poison: PoisonRule,
+    /** True when another running backend waits for work (it gets `owner`'s abandons first). */
+    private readonly othersWaiting: (owner: object) => boolean,
   ) {}
 
   /** Locks held by work items that `owner` handed out. */
@@ -48,8 +52,11 @@ export class OrchestrationLocks {
   tryLock(now: number, owner: object): OrchestrationWorkItem | null {
     let best: InstanceRecord | undefined;
     let bestSeq = Infinity;
+    const defer = this.othersWaiting(owner);
     for (const rec of this.store.candidates) {
       if (rec.lock) continue;
+      // What this backend abandoned goes to another waiting backend first.
+      if (defer && rec.abandonedBy === owner) continue;
       // Pruning only drops messages, so a head that is not older than the best
       // one found so far cannot win: skip the work for it.
       const first = rec.queue[0];
@@ -150,7 +157,7 @@ export class OrchestrationLocks {
         'was taken away (instance replaced, purged or the hub stopped).');
     }
     if (lock.until <= now) {
-      this.lapse(rec);
+      this.lapse(rec, now);
       throw new DurableTaskError(ErrorCode.LOCK_LOST,
         `Cannot ${call} the work item of instance '${token.instanceId}': its lock lapsed at ` +
         `${new Date(lock.until).toISOString()}.`);
@@ -165,21 +172,25 @@ export class OrchestrationLocks {
     item.lockedUntil = new Date(lock.until);
   }
 
-  /** Returns the batch (it never left the queue's head) with a growing delay on repeats. */
-  abandon(item: OrchestrationWorkItem, now: number, owner: object): void {
+  /**
+   * Returns the batch (it never left the queue's head) with a growing delay on
+   * repeats. A `failure` counts toward the poison limit; `not-handled` does not.
+   */
+  abandon(item: OrchestrationWorkItem, now: number, owner: object, failure: boolean): void {
     const { rec, lock } = this.fence(item, 'abandon', now, owner);
     lock.token.lock.apply('abandon');
+    if (failure) this.poison.orchestrationFailed(rec, lock.seqs);
+    rec.abandonedBy = owner;
     if (rec.abandonHeadSeq === lock.headSeq) rec.abandonCount++;
     else {
       rec.abandonHeadSeq = lock.headSeq;
       rec.abandonCount = 1;
     }
-    // TODO: no dead-letter rule yet: a batch abandoned forever keeps coming back, at most
-    // maxAbandonBackoffMs apart (the runtime bounds retries of missing registrations).
     const delayMs = abandonDelayMs(rec.abandonCount, this.opts.abandonBackoffMs,
       this.opts.maxAbandonBackoffMs);
     rec.notBefore = now + delayMs;
     this.unlock(rec);
+    if (this.poison.isPoisoned(rec)) this.poison.poisonInstance(rec, now);
     orchestrationAbandoned(this.log, {
       instanceId: rec.instanceId, abandons: rec.abandonCount, delayMs,
     });
@@ -204,7 +215,7 @@ export class OrchestrationLocks {
   /** Lets every lock whose deadline passed lapse. */
   expireDue(now: number): void {
     for (const rec of [...this.store.lockedInstances]) {
-      if (rec.lock && rec.lock.until <= now) this.lapse(rec);
+      if (rec.lock && rec.lock.until <= now) this.lapse(rec, now);
     }
   }
 
@@ -215,13 +226,16 @@ export class OrchestrationLocks {
     }
   }
 
-  private lapse(rec: InstanceRecord): void {
+  private lapse(rec: InstanceRecord, now: number): void {
     const lock = rec.lock;
     if (!lock) return;
-    if (lock.token.lock.state === 'locked') {
+    const failed = lock.token.lock.state === 'locked';
+    if (failed) {
       orchestrationLockLapsed(this.log, { instanceId: rec.instanceId, messages: lock.seqs.size });
+      this.poison.orchestrationFailed(rec, lock.seqs);
     }
     this.store.loseOrchestrationLock(rec);
+    if (failed && this.poison.isPoisoned(rec)) this.poison.poisonInstance(rec, now);
   }
 
   private unlock(rec: InstanceRecord): void {

@@ -77,7 +77,8 @@ export class ActivityDispatcher {
       receiveTimeoutMs: options.receiveTimeoutMs,
       fetch: (timeout, signal) => service.lockNextActivityWorkItem(timeout, signal),
       process: (item, signal) => this.process(item, signal),
-      releaseUnprocessed: (item) => service.abandonActivityWorkItem(item),
+      releaseUnprocessed: (item) => service.abandonActivityWorkItem(item,
+        { reason: 'not-handled' }),
       delayAfterFetchErrorMs: (err) => service.getDelayAfterFetchErrorMs(err),
       delayAfterProcessErrorMs: (err) => service.getDelayAfterProcessErrorMs(err),
       describe,
@@ -173,7 +174,11 @@ export class ActivityDispatcher {
   async #abandon(item: ActivityWorkItem, reason: string, err?: unknown): Promise<void> {
     events.workItemAbandoned(this.#o.logger, { kind: 'activity', workItem: describe(item), reason,
       err });
-    await this.#o.service.abandonActivityWorkItem(item).catch(() => undefined);
+    // An activity no worker here runs comes back with growing delays but is no failure.
+    const service = this.#o.service;
+    await (isDurableTaskError(err, ErrorCode.UNKNOWN_ACTIVITY)
+      ? service.abandonActivityWorkItem(item, { reason: 'not-handled' })
+      : service.abandonActivityWorkItem(item)).catch(() => undefined);
   }
 
   async #run(

@@ -170,7 +170,12 @@ export class OrchestrationDispatcher {
   async #abandon(item: OrchestrationWorkItem, reason: string, err?: unknown): Promise<void> {
     events.workItemAbandoned(this.#o.logger, { kind: 'orchestration', workItem: item.instanceId,
       reason, err });
-    await this.#o.service.abandonOrchestrationWorkItem(item).catch(() => undefined);
+    // Work no worker here can run comes back with growing delays but is no delivery failure.
+    const notHandled = isDurableTaskError(err, ErrorCode.UNKNOWN_ORCHESTRATION) ||
+      err instanceof VersionMismatchError;
+    const service = this.#o.service;
+    await (notHandled ? service.abandonOrchestrationWorkItem(item, { reason: 'not-handled' })
+      : service.abandonOrchestrationWorkItem(item)).catch(() => undefined);
   }
 
   /**

@@ -36,4 +36,9 @@ export class Registry<T> {
   get size(): number {
     return this.#entries.size;
   }
+
+  /** The registered names (each once, whatever its versions). */
+  names(): string[] {
+    return [...new Set([...this.#entries.keys()].map((k) => k.slice(0, k.indexOf('\u0000'))))];
+  }
 }

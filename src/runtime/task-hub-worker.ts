@@ -142,6 +142,9 @@ export class TaskHubWorker {
     const o = this.#options;
     try {
       await service.createIfNotExists();
+      service.setCapabilities?.({
+        orchestrations: this.#orchestrations.names(), activities: this.#activities.names(),
+      });
       await service.start();
       const common = {
         service, logger: this.#logger, clock: this.#clock,
