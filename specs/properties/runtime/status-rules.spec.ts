@@ -20,6 +20,8 @@ import { assertProperty, budget } from '../support/fc-budget.ts';
 // terminated executions are final): suspend and resume after a completion change nothing.
 // The contract's literal rule 4 would show Suspended there; such histories do not occur,
 // since batches for an ended execution are discarded before they reach its history.
+// A state resumed from a fold (OrchestrationRuntimeState.resume) must equal one folded
+// from the same events, whatever comes next.
 
 type Token =
   | { readonly k: 'start' }
@@ -208,6 +210,58 @@ describe('runtime status rules', () => {
     await assertProperty(
       fc.property(historyArb, fc.boolean(), (tokens, incremental) => {
         check(tokens, incremental);
+      }),
+      budget(t, { ci: 2_000, long: 100_000 }),
+    );
+  });
+
+  it('should give the same state when resumed from a fold as when folded from scratch', async (t) => {
+    const split = fc.tuple(historyArb, fc.nat(), fc.boolean());
+    await assertProperty(
+      fc.property(split, ([tokens, cut, customStatus]) => {
+        const events = tokens.map(toEvent);
+        const k = cut % (events.length + 1);
+        let prefix: OrchestrationRuntimeState;
+        try {
+          prefix = new OrchestrationRuntimeState(events.slice(0, k));
+        } catch (err) {
+          assert.ok(isCorrupt(err));
+          return;
+        }
+        const status = customStatus ? '"s"' : undefined;
+        const completions = new Set(
+          prefix.pastEvents.flatMap((e) =>
+            e.type === 'TaskCompleted' && e.eventId >= 0 ? [e.eventId] : [],
+          ),
+        );
+        const folded = new OrchestrationRuntimeState(prefix.pastEvents, status);
+        const resumed = OrchestrationRuntimeState.resume(
+          [...prefix.pastEvents],
+          prefix.foldOf(),
+          completions,
+          status,
+        );
+        const rest = events.slice(k);
+        const outcome = (s: OrchestrationRuntimeState): unknown => {
+          try {
+            for (const e of rest) s.addEvent(e);
+          } catch (err) {
+            assert.ok(isCorrupt(err));
+            return 'corrupt';
+          }
+          return {
+            events: s.events,
+            pastEvents: s.pastEvents,
+            newEvents: s.newEvents,
+            started: s.executionStartedEvent,
+            completed: s.executionCompletedEvent,
+            status: s.executionStartedEvent ? s.orchestrationStatus : undefined,
+            output: s.output,
+            valid: s.isValid,
+            customStatus: s.customStatus,
+          };
+        };
+        assert.deepEqual(outcome(resumed), outcome(folded));
       }),
       budget(t, { ci: 2_000, long: 100_000 }),
     );
