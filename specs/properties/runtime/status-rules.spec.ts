@@ -215,7 +215,7 @@ describe('runtime status rules', () => {
     );
   });
 
-  it('should give the same state when resumed from a fold as when folded from scratch', async (t) => {
+  it('should give the same state resumed from a fold as folded from scratch', async (t) => {
     const split = fc.tuple(historyArb, fc.nat(), fc.boolean());
     await assertProperty(
       fc.property(split, ([tokens, cut, customStatus]) => {
