@@ -10,7 +10,8 @@ import type {
 import type { TaskMessage } from '../core/task-message.ts';
 import { validateHubName } from '../core/validation.ts';
 import { silentLogger } from '../logging/logger.ts';
-import { systemClock, type Clock } from '../util/clock.ts';
+import { MAX_TIMEOUT_MS, systemClock, type Clock } from '../util/clock.ts';
+import { OptionChecks, optionsObject } from '../util/option-checks.ts';
 import type { MemoryBackend } from './memory-backend.ts';
 
 /**
@@ -112,13 +113,16 @@ export interface ResolvedMemoryOptions {
   readonly faults: MemoryFaults;
 }
 
-function count(value: unknown, name: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-      `Memory backend option '${name}' must be an integer >= ${min}, got ${String(value)}.`);
-  }
-  return value;
+const checks: OptionChecks = new OptionChecks('Memory backend');
+
+function count(value: unknown, name: string, fallback: number, min: number, max?: number):
+  number {
+  return checks.integer(name, value, fallback, { min, ...(max ? { max } : {}) });
+}
+
+/** Whole milliseconds, at most 2^31-1: these feed lock deadlines and clock sleeps. */
+function ms(value: unknown, name: string, fallback: number, min: number): number {
+  return checks.integer(name, value, fallback, { min, max: MAX_TIMEOUT_MS });
 }
 
 function oneOf<T extends string>(
@@ -127,55 +131,52 @@ function oneOf<T extends string>(
   allowed: readonly T[],
   fallback: T,
 ): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-      `Memory backend option '${name}' must be one of ${allowed.join(', ')}, ` +
-      `got ${JSON.stringify(value)}.`);
-  }
-  return value as T;
+  return checks.oneOf(name, value, allowed, fallback);
 }
 
-/** Checks every option and fills in defaults; throws INVALID_ARGUMENT / INVALID_HUB_NAME. */
-export function resolveMemoryOptions(options: MemoryBackendOptions = {}): ResolvedMemoryOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-      'Memory backend options must be an object.');
-  }
-  const clock = options.clock ?? systemClock;
-  if (typeof clock.now !== 'function' || typeof clock.sleep !== 'function') {
-    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-      "Memory backend option 'clock' must have now() and sleep().");
-  }
-  const abandonBackoffMs = count(options.abandonBackoffMs, 'abandonBackoffMs', 100, 0);
+/** Most fetch loops a dispatcher may run (as the worker allows). */
+const MAX_DISPATCHER_COUNT = 100;
+
+/**
+ * The one place memory backend options are checked; fills in defaults.
+ * Counts and durations are integers (durations at most 2^31-1 ms), names
+ * from their lists; throws INVALID_ARGUMENT naming the option and the value,
+ * or INVALID_HUB_NAME.
+ */
+export function resolveMemoryOptions(given: MemoryBackendOptions = {}): ResolvedMemoryOptions {
+  const options = optionsObject('Memory backend', given);
+  const clock = checks.methods('clock', options.clock, ['now', 'sleep']) ?? systemClock;
+  const logger = checks.methods('logger', options.logger,
+    ['child', 'debug', 'info', 'warn', 'error']) ?? silentLogger();
+  const abandonBackoffMs = ms(options.abandonBackoffMs, 'abandonBackoffMs', 100, 0);
   return {
     hub: validateHubName(options.hub ?? 'default'),
     clock,
-    logger: options.logger ?? silentLogger(),
-    orchestrationLockMs: count(options.orchestrationLockMs, 'orchestrationLockMs', 30_000, 1),
-    activityLockMs: count(options.activityLockMs, 'activityLockMs', 30_000, 1),
+    logger,
+    orchestrationLockMs: ms(options.orchestrationLockMs, 'orchestrationLockMs', 30_000, 1),
+    activityLockMs: ms(options.activityLockMs, 'activityLockMs', 30_000, 1),
     maxBatchMessages: count(options.maxBatchMessages, 'maxBatchMessages', 1000, 1),
     maxMessagesPerCheckpoint: count(options.maxMessagesPerCheckpoint,
       'maxMessagesPerCheckpoint', 0, 0),
     dedupeRule: oneOf(options.dedupeRule, 'dedupeRule', ['default', 'legacy'], 'default'),
     maxDeliveries: count(options.maxDeliveries, 'maxDeliveries', 10, 1),
     orchestrationDispatcherCount: count(options.orchestrationDispatcherCount,
-      'orchestrationDispatcherCount', 1, 1),
+      'orchestrationDispatcherCount', 1, 1, MAX_DISPATCHER_COUNT),
     maxConcurrentOrchestrationWorkItems: count(options.maxConcurrentOrchestrationWorkItems,
       'maxConcurrentOrchestrationWorkItems', 20, 1),
     activityDispatcherCount: count(options.activityDispatcherCount,
-      'activityDispatcherCount', 1, 1),
+      'activityDispatcherCount', 1, 1, MAX_DISPATCHER_COUNT),
     maxConcurrentActivityWorkItems: count(options.maxConcurrentActivityWorkItems,
       'maxConcurrentActivityWorkItems', 20, 1),
     eventBehaviourForContinueAsNew: oneOf(options.eventBehaviourForContinueAsNew,
       'eventBehaviourForContinueAsNew', ['carryover', 'ignore'], 'carryover'),
     abandonBackoffMs,
-    maxAbandonBackoffMs: count(options.maxAbandonBackoffMs, 'maxAbandonBackoffMs',
+    maxAbandonBackoffMs: ms(options.maxAbandonBackoffMs, 'maxAbandonBackoffMs',
       Math.max(5_000, abandonBackoffMs), abandonBackoffMs),
-    fetchErrorDelayMs: count(options.fetchErrorDelayMs, 'fetchErrorDelayMs', 1_000, 0),
-    processErrorDelayMs: count(options.processErrorDelayMs, 'processErrorDelayMs', 0, 0),
-    drainTimeoutMs: count(options.drainTimeoutMs, 'drainTimeoutMs', 10_000, 0),
-    faults: { ...options.faults },
+    fetchErrorDelayMs: ms(options.fetchErrorDelayMs, 'fetchErrorDelayMs', 1_000, 0),
+    processErrorDelayMs: ms(options.processErrorDelayMs, 'processErrorDelayMs', 0, 0),
+    drainTimeoutMs: ms(options.drainTimeoutMs, 'drainTimeoutMs', 10_000, 0),
+    faults: { ...checks.object('faults', options.faults) },
   };
 }
 

@@ -4,6 +4,7 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
+import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import { FaultInjector } from './fault-hooks.ts';
 import { backendError } from './nats-errors.ts';
 import { HubNames } from './names.ts';
@@ -13,6 +14,17 @@ import { closeRequestMux } from './request-mux.ts';
 
 /** Largest commit body kept inline in the commit message (design 9.8). */
 const INLINE_COMMIT_LIMIT = 900 * 1024;
+/** Room a message needs around an inline payload (envelope, headers). */
+const MESSAGE_OVERHEAD = 64 * 1024;
+
+/** An inline payload must fit in one message of this server, with room for its envelope. */
+function checkPayloadLimit(limit: number, nc: NatsConnection): void {
+  const maxPayload = nc.info?.max_payload;
+  if (maxPayload === undefined || limit <= maxPayload - MESSAGE_OVERHEAD) return;
+  throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+    `NATS backend option 'payloadLimitBytes' must be at most ${maxPayload - MESSAGE_OVERHEAD} ` +
+    `on this server (max_payload ${maxPayload}), got ${limit}.`);
+}
 
 /**
  * The connection and every stream, bucket and store handle of one hub. KV
@@ -59,6 +71,7 @@ export class HubResources {
       // noAsyncTraces: the client would otherwise build an Error per request (a hot-path cost).
       nc ??= await connect({ servers: options.servers, name: `durabletask-${options.hub}`,
         noAsyncTraces: true });
+      checkPayloadLimit(options.payloadLimitBytes, nc);
       const jsm = await jetstreamManager(nc);
       const js = jetstream(nc);
       const kvm = new Kvm(js);
@@ -72,6 +85,11 @@ export class HubResources {
       return new HubResources(nc, jsm, js, owns, options, buckets);
     } catch (err) {
       if (owns && nc) await nc.close().catch(() => undefined);
+      if ((err as { code?: unknown } | null)?.code === 'ERR_INVALID_URL') {
+        throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT, 'NATS backend option ' +
+          `'servers' must hold server URLs, got ${JSON.stringify(options.servers)}.`,
+        { cause: err });
+      }
       throw backendError(`Connecting to NATS at ${options.servers.join(', ')}`, err);
     }
   }

@@ -1,9 +1,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
-import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { DedupeRule } from '../core/orchestration-service-client.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import { OptionChecks, optionsObject } from '../util/option-checks.ts';
 import type { NatsFaultHooks } from './fault-hooks.ts';
 
 /** Options of `createNatsBackend`. Durations are milliseconds. */
@@ -85,55 +85,70 @@ export interface ResolvedNatsOptions {
   readonly faults: NatsFaultHooks;
 }
 
-function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-      `${name} must be a number of at least ${min}, got ${String(value)}.`);
-  }
-  return v;
-}
+/** Most partitions a hub may have (each has a lease, a consumer and a relay consumer). */
+const MAX_PARTITIONS = 1024;
+/** Largest inline payload limit: the most nats-server accepts in one message. */
+const MAX_PAYLOAD_LIMIT = 64 * 1024 * 1024;
+const MAX_DISPATCHER_COUNT = 100;
+const WORKER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function resolveNatsOptions(options: NatsBackendOptions): ResolvedNatsOptions {
-  const leaseMs = positive('leaseMs', options.leaseMs, 10_000, 1_000);
-  const servers = options.servers === undefined ? ['nats://127.0.0.1:4222']
-    : typeof options.servers === 'string' ? [options.servers] : [...options.servers];
-  const maxConcurrentActivity = positive('maxConcurrentActivityWorkItems',
-    options.maxConcurrentActivityWorkItems, 10);
+/**
+ * The one place `createNatsBackend` options are checked: counts are
+ * integers, durations finite and at most 2^31-1 ms (they feed timers, TTLs
+ * and ack waits), names from their lists. A bad value throws INVALID_ARGUMENT
+ * naming the option and the value. The hub name is checked by the caller.
+ */
+export function resolveNatsOptions(given: NatsBackendOptions): ResolvedNatsOptions {
+  const options = optionsObject('NATS backend', given);
+  const c: OptionChecks = new OptionChecks('NATS backend');
+  const leaseMs = c.duration('leaseMs', options.leaseMs, 10_000, { min: 1_000 });
+  const count = (name: keyof NatsBackendOptions, fallback: number, max?: number): number =>
+    c.integer(name, options[name], fallback, { min: 1, ...(max ? { max } : {}) });
   return {
-    servers,
-    connection: options.connection,
+    servers: checkServers(c, options.servers),
+    connection: c.methods('connection', options.connection, ['isClosed', 'closed', 'status']),
     hub: options.hub,
-    logger: options.logger ?? silentLogger(),
-    clock: options.clock ?? systemClock,
-    partitions: positive('partitions', options.partitions, 16),
+    logger: c.methods('logger', options.logger, ['child', 'debug', 'info', 'warn', 'error']) ??
+      silentLogger(),
+    clock: c.methods('clock', options.clock, ['now', 'sleep']) ?? systemClock,
+    partitions: count('partitions', 16, MAX_PARTITIONS),
     leaseMs,
     renewIntervalMs: Math.max(200, Math.floor(leaseMs * 0.3)),
     leaseMarginMs: Math.max(250, Math.floor(leaseMs * 0.15)),
-    activityLockMs: positive('activityLockMs', options.activityLockMs, 30_000, 1_000),
-    maxMessagesPerCheckpoint: positive('maxMessagesPerCheckpoint',
-      options.maxMessagesPerCheckpoint, 0, 0),
-    dedupeRule: options.dedupeRule ?? 'default',
-    maxDeliveries: positive('maxDeliveries', options.maxDeliveries, 10),
-    duplicateWindowMs: positive('duplicateWindowMs', options.duplicateWindowMs, 120_000, 1_000),
-    replicas: positive('replicas', options.replicas, 1),
-    payloadLimitBytes: positive('payloadLimitBytes', options.payloadLimitBytes, 512 * 1024, 1024),
-    prefetchPerPartition: positive('prefetchPerPartition', options.prefetchPerPartition, 512),
-    prefetchTotal: positive('prefetchTotal', options.prefetchTotal, 1024),
-    maxMessagesPerWorkItem: positive('maxMessagesPerWorkItem', options.maxMessagesPerWorkItem, 200),
+    activityLockMs: c.duration('activityLockMs', options.activityLockMs, 30_000, { min: 1_000 }),
+    maxMessagesPerCheckpoint: c.integer('maxMessagesPerCheckpoint',
+      options.maxMessagesPerCheckpoint, 0, { min: 0 }),
+    dedupeRule: c.oneOf('dedupeRule', options.dedupeRule, ['default', 'legacy'], 'default'),
+    maxDeliveries: count('maxDeliveries', 10),
+    duplicateWindowMs: c.duration('duplicateWindowMs', options.duplicateWindowMs, 120_000,
+      { min: 1_000 }),
+    replicas: count('replicas', 1, 5),
+    payloadLimitBytes: c.integer('payloadLimitBytes', options.payloadLimitBytes, 512 * 1024,
+      { min: 1024, max: MAX_PAYLOAD_LIMIT }),
+    prefetchPerPartition: count('prefetchPerPartition', 512),
+    prefetchTotal: count('prefetchTotal', 1024),
+    maxMessagesPerWorkItem: count('maxMessagesPerWorkItem', 200),
     maxBytesPerWorkItem: 4 * 1024 * 1024,
-    activityPrefetch: positive('activityPrefetch', options.activityPrefetch, 16),
-    orchestrationDispatcherCount: positive('orchestrationDispatcherCount',
-      options.orchestrationDispatcherCount, 1),
-    maxConcurrentOrchestrationWorkItems: positive('maxConcurrentOrchestrationWorkItems',
-      options.maxConcurrentOrchestrationWorkItems, 100),
-    activityDispatcherCount: positive('activityDispatcherCount',
-      options.activityDispatcherCount, 1),
-    maxConcurrentActivityWorkItems: maxConcurrentActivity,
-    workerId: options.workerId ?? `w${process.pid.toString(36)}${randomSuffix()}`,
+    activityPrefetch: count('activityPrefetch', 16),
+    orchestrationDispatcherCount: count('orchestrationDispatcherCount', 1, MAX_DISPATCHER_COUNT),
+    maxConcurrentOrchestrationWorkItems: count('maxConcurrentOrchestrationWorkItems', 100),
+    activityDispatcherCount: count('activityDispatcherCount', 1, MAX_DISPATCHER_COUNT),
+    maxConcurrentActivityWorkItems: count('maxConcurrentActivityWorkItems', 10),
+    workerId: c.string('workerId', options.workerId, WORKER_ID,
+      "1 to 64 letters, digits, '_' or '-'") ?? `w${process.pid.toString(36)}${randomSuffix()}`,
     // A copy: the counters count down, and tests may change hooks on the backend's copy.
-    faults: { ...options.faults },
+    faults: { ...c.object('faults', options.faults) },
   };
+}
+
+function checkServers(c: OptionChecks, value: unknown): string[] {
+  if (value === undefined) return ['nats://127.0.0.1:4222'];
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 ||
+    list.some((s) => typeof s !== 'string' || s.trim() === '')) {
+    c.fail('servers', 'a server URL or a non-empty array of them', value);
+  }
+  return [...(list as string[])];
 }
 
 function randomSuffix(): string {

@@ -15,6 +15,7 @@ import { serializePayload } from '../core/payload.ts';
 import { taskMessage } from '../core/task-message.ts';
 import { validateInstanceId, validateName, validateTimeoutMs } from '../core/validation.ts';
 import { silentLogger } from '../logging/logger.ts';
+import { OptionChecks, optionsObject } from '../util/option-checks.ts';
 import { newId32 } from './ids.ts';
 
 export interface TaskHubClientOptions {
@@ -50,6 +51,10 @@ export interface WaitForOrchestrationOptions {
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
 }
+
+/** What a client object must offer. */
+const CLIENT_METHODS = ['createOrchestration', 'sendOrchestrationMessage',
+  'waitForOrchestration', 'getOrchestrationState', 'queryInstances'];
 
 /** Default of `waitForOrchestration`'s timeout. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
@@ -101,11 +106,15 @@ export class TaskHubClient {
   readonly #client: OrchestrationServiceClient;
   readonly #logger: Logger;
 
+  /** Checks every option at once: a bad value throws INVALID_ARGUMENT naming it. */
   constructor(options: TaskHubClientOptions) {
-    const client = options.client ?? options.backend?.client;
-    if (!client) throw invalid('TaskHubClient needs a backend or a client.');
-    this.#client = client;
-    this.#logger = options.logger ?? silentLogger();
+    const o = optionsObject('TaskHubClient', options);
+    const c: OptionChecks = new OptionChecks('TaskHubClient');
+    const client = o.client ?? c.object('backend', o.backend)?.client;
+    if (!client) c.fail('backend', 'a backend (or give `client`)', o.backend);
+    this.#client = c.methods('client', client, CLIENT_METHODS) as OrchestrationServiceClient;
+    this.#logger = c.methods('logger', o.logger, ['child', 'debug', 'info', 'warn', 'error']) ??
+      silentLogger();
   }
 
   /** The logger given at construction (for callers composing their own logs). */

@@ -8,18 +8,17 @@ import {
 import type { Backend } from '../core/backend.ts';
 import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
 import type { OrchestrationService } from '../core/orchestration-service.ts';
-import { silentLogger } from '../logging/logger.ts';
 import * as events from '../logging/runtime-events.ts';
 import { workerServiceGone } from '../logging/worker-events.ts';
-import { systemClock, type Clock } from '../util/clock.ts';
+import type { Clock } from '../util/clock.ts';
 import type { Activity } from './activity-context.ts';
 import { ActivityDispatcher } from './activity-dispatcher.ts';
 import type { ActivityMiddleware, OrchestrationMiddleware } from './middleware.ts';
 import type { Orchestrator } from './orchestration-context.ts';
 import { OrchestrationDispatcher } from './orchestration-dispatcher.ts';
 import { Registry } from './registry.ts';
-import { DEFAULT_UNKNOWN_TYPE_RETRY_MS } from './unknown-type.ts';
 import type { VersioningOptions } from './versioning.ts';
+import { resolveWorkerOptions, type ResolvedWorkerOptions } from './worker-options.ts';
 
 export interface TaskHubWorkerOptions {
   /** The backend to serve; or give `service` alone. */
@@ -77,7 +76,7 @@ export class TaskHubWorker {
   readonly #service: OrchestrationService;
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #options: TaskHubWorkerOptions;
+  readonly #options: ResolvedWorkerOptions;
   readonly #orchestrations = new Registry<Orchestrator>('orchestration');
   readonly #activities = new Registry<Activity>('activity');
   #snapshot: Snapshot = initialTransition(workerMachine)[0];
@@ -86,16 +85,12 @@ export class TaskHubWorker {
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
+  /** Checks every option at once: a bad value throws INVALID_ARGUMENT naming it. */
   constructor(options: TaskHubWorkerOptions) {
-    const service = options.service ?? options.backend?.service;
-    if (!service) {
-      throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-        'TaskHubWorker needs a backend or a service.');
-    }
-    this.#service = service;
-    this.#logger = options.logger ?? silentLogger();
-    this.#clock = options.clock ?? systemClock;
-    this.#options = options;
+    this.#options = resolveWorkerOptions(options);
+    this.#service = this.#options.service;
+    this.#logger = this.#options.logger;
+    this.#clock = this.#options.clock;
   }
 
   /** The worker's lifecycle state. */
@@ -148,25 +143,25 @@ export class TaskHubWorker {
       await service.start();
       const common = {
         service, logger: this.#logger, clock: this.#clock,
-        receiveTimeoutMs: o.receiveTimeoutMs ?? 30_000,
-        unknownTypeRetryMs: o.unknownTypeRetryMs ?? DEFAULT_UNKNOWN_TYPE_RETRY_MS,
+        receiveTimeoutMs: o.receiveTimeoutMs,
+        unknownTypeRetryMs: o.unknownTypeRetryMs,
       };
       this.#orchestrationDispatcher = new OrchestrationDispatcher({
         ...common,
         registry: this.#orchestrations,
-        extendedSessions: o.extendedSessions ?? true,
-        maxCachedExecutors: o.maxCachedExecutors ?? 1000,
-        middleware: o.orchestrationMiddleware ?? [],
+        extendedSessions: o.extendedSessions,
+        maxCachedExecutors: o.maxCachedExecutors,
+        middleware: o.orchestrationMiddleware,
         versioning: o.versioning,
-        maxConcurrent: o.maxConcurrentOrchestrations ?? service.maxConcurrentOrchestrationWorkItems,
-        dispatcherCount: o.orchestrationDispatcherCount ?? service.orchestrationDispatcherCount,
+        maxConcurrent: o.maxConcurrentOrchestrations,
+        dispatcherCount: o.orchestrationDispatcherCount,
       });
       this.#activityDispatcher = new ActivityDispatcher({
         ...common,
         registry: this.#activities,
-        middleware: o.activityMiddleware ?? [],
-        maxConcurrent: o.maxConcurrentActivities ?? service.maxConcurrentActivityWorkItems,
-        dispatcherCount: o.activityDispatcherCount ?? service.activityDispatcherCount,
+        middleware: o.activityMiddleware,
+        maxConcurrent: o.maxConcurrentActivities,
+        dispatcherCount: o.activityDispatcherCount,
       });
       this.#orchestrationDispatcher.start();
       this.#activityDispatcher.start();
@@ -208,7 +203,7 @@ export class TaskHubWorker {
   }
 
   async #stop(forced: boolean): Promise<void> {
-    const timeoutMs = this.#options.stopTimeoutMs ?? 30_000;
+    const timeoutMs = this.#options.stopTimeoutMs;
     try {
       await Promise.all([
         this.#orchestrationDispatcher?.stop({ forced, timeoutMs }),

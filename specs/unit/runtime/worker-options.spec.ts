@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isDurableTaskError } from '../../../src/core/errors.ts';
+import { createMemoryBackend } from '../../../src/memory/index.ts';
+import { TaskHubClient } from '../../../src/runtime/task-hub-client.ts';
+import { TaskHubWorker, type TaskHubWorkerOptions } from '../../../src/runtime/task-hub-worker.ts';
+import { resolveWorkerOptions } from '../../../src/runtime/worker-options.ts';
+
+/** Asserts INVALID_ARGUMENT naming the option and showing the value. */
+function refuses(fn: () => unknown, option: string, shown: string): void {
+  assert.throws(fn, (e) => {
+    assert.ok(isDurableTaskError(e, 'INVALID_ARGUMENT'), String(e));
+    assert.ok(e.message.includes(`'${option}'`), e.message);
+    assert.ok(e.message.includes(shown), e.message);
+    return true;
+  });
+}
+
+const bad: [string, Partial<TaskHubWorkerOptions>, string, string][] = [
+  ['receive timeout NaN', { receiveTimeoutMs: Number.NaN }, 'receiveTimeoutMs', 'NaN'],
+  ['receive timeout -1', { receiveTimeoutMs: -1 }, 'receiveTimeoutMs', '-1'],
+  ['receive timeout 0', { receiveTimeoutMs: 0 }, 'receiveTimeoutMs', 'got 0'],
+  ['receive timeout past a timer', { receiveTimeoutMs: 2 ** 31 }, 'receiveTimeoutMs', '2147483648'],
+  ['receive timeout as text', { receiveTimeoutMs: '5' as never }, 'receiveTimeoutMs', '"5"'],
+  ['concurrency NaN', { maxConcurrentOrchestrations: Number.NaN },
+    'maxConcurrentOrchestrations', 'NaN'],
+  ['concurrency 0', { maxConcurrentOrchestrations: 0 }, 'maxConcurrentOrchestrations', 'got 0'],
+  ['concurrency -1', { maxConcurrentActivities: -1 }, 'maxConcurrentActivities', '-1'],
+  ['concurrency 1.5', { maxConcurrentActivities: 1.5 }, 'maxConcurrentActivities', '1.5'],
+  ['no dispatcher loop', { orchestrationDispatcherCount: 0 }, 'orchestrationDispatcherCount',
+    'got 0'],
+  ['a thousand dispatcher loops', { activityDispatcherCount: 1000 }, 'activityDispatcherCount',
+    '1000'],
+  ['unknown-type retry NaN', { unknownTypeRetryMs: Number.NaN }, 'unknownTypeRetryMs', 'NaN'],
+  ['stop timeout -5', { stopTimeoutMs: -5 }, 'stopTimeoutMs', '-5'],
+  ['executor cache -1', { maxCachedExecutors: -1 }, 'maxCachedExecutors', '-1'],
+  ['extended sessions as text', { extendedSessions: 'yes' as never }, 'extendedSessions',
+    '"yes"'],
+  ['middleware not functions', { orchestrationMiddleware: [1] as never },
+    'orchestrationMiddleware', 'array'],
+  ['versioning with other names', { versioning: { version: 5, matchStrategy: 'Nope' } as never },
+    'versioning', 'matchStrategy'],
+  ['versioning with a number',
+    { versioning: { version: 5, match: 'strict', onMismatch: 'fail' } as never },
+    'versioning.version', '5'],
+  ['versioning match unknown',
+    { versioning: { version: '1', match: 'Nope', onMismatch: 'fail' } as never },
+    'versioning.match', '"Nope"'],
+  ['versioning without onMismatch', { versioning: { version: '1', match: 'strict' } as never },
+    'versioning.onMismatch', 'undefined'],
+  ['clock without sleep', { clock: { now: () => 0 } as never }, 'clock', 'sleep()'],
+  ['logger of the wrong kind', { logger: {} as never }, 'logger', 'child()'],
+];
+
+describe('TaskHubWorker options', () => {
+  for (const [what, options, option, shown] of bad) {
+    it(`should refuse ${what} with INVALID_ARGUMENT naming '${option}'`, () => {
+      const backend = createMemoryBackend();
+      refuses(() => new TaskHubWorker({ backend, ...options }), option, shown);
+    });
+  }
+
+  it('should refuse a missing backend and options that are not an object', () => {
+    refuses(() => new TaskHubWorker({}), 'backend', 'undefined');
+    assert.throws(() => new TaskHubWorker(null as never),
+      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /object, got null/.test(e.message));
+  });
+
+  it('should take counts not given from the service and keep the defaults', () => {
+    const backend = createMemoryBackend({ maxConcurrentActivityWorkItems: 7,
+      orchestrationDispatcherCount: 2 });
+    const o = resolveWorkerOptions({ backend, maxConcurrentOrchestrations: 3 });
+    assert.equal(o.maxConcurrentOrchestrations, 3);
+    assert.equal(o.maxConcurrentActivities, 7);
+    assert.equal(o.orchestrationDispatcherCount, 2);
+    assert.equal(o.receiveTimeoutMs, 30_000);
+    assert.equal(o.stopTimeoutMs, 30_000);
+    assert.equal(o.extendedSessions, true);
+    assert.equal(o.maxCachedExecutors, 1000);
+    assert.equal(o.versioning, undefined);
+    assert.deepEqual(resolveWorkerOptions({ backend,
+      versioning: { version: '2', match: 'currentOrOlder', onMismatch: 'reject' } }).versioning,
+    { version: '2', match: 'currentOrOlder', onMismatch: 'reject' });
+  });
+});
+
+describe('TaskHubClient options', () => {
+  it('should refuse a missing backend, a client without its methods and a bad logger', () => {
+    refuses(() => new TaskHubClient({}), 'backend', 'undefined');
+    refuses(() => new TaskHubClient({ client: {} as never }), 'client', 'createOrchestration()');
+    refuses(() => new TaskHubClient({ backend: createMemoryBackend(), logger: 5 as never }),
+      'logger', '5');
+    assert.throws(() => new TaskHubClient('x' as never),
+      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /object, got "x"/.test(e.message));
+  });
+});
