@@ -1,33 +1,73 @@
 #!/usr/bin/env -S node --import tsx
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isDurableTaskError } from '../core/errors.ts';
 import { defaultLogger } from '../logging/logger.ts';
+import { COMMANDS, MACHINES } from './commands.ts';
 import { runDemo } from './demo.ts';
 
-const USAGE = `usage: durabletask-nats <command>
+const USAGE = `usage: durabletask-nats <command> [arguments] [options]
 
-commands:
-  demo [directory]   run the example orchestrations on an embedded nats-server
-                     (or on $NATS_URL); the fan-out measures [directory]
-                     (default: this repository)`;
+  demo [directory]            run the example orchestrations on an embedded nats-server
+                              (or on $NATS_URL); the fan-out measures [directory]
+                              (default: this repository)
+  diagram <machine>           print a machine as a Mermaid state diagram, generated
+                              from its definition: ${Object.keys(MACHINES).join(', ')}
+
+  commands on a running task hub (--server URL or NATS_URL, --hub NAME or DT_HUB):
+  start <name> [--id ID] [--input JSON]     create an instance, print its ids
+  raise <id> <event> [--data JSON]          raise an external event
+  terminate <id> [--reason R] [--recursive]
+  suspend <id> [--reason R]   resume <id> [--reason R]
+  status <id>                 the instance's status record
+  wait <id> [--timeout MS]    wait until it finishes (exit 0 when Completed)
+  history <id> [--execution E]  its history as a timeline with the machine's states
+  explain <id>                why it is waiting: open activities, children, timers
+  query [--status S,S] [--prefix P]         list instances
+  purge <id> [--recursive]    remove a finished instance
+
+  LOG_LEVEL=debug shows the library's structured logs on stderr.`;
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'demo': {
-      const directory = rest[0] ?? resolve(import.meta.dirname, '../..');
-      const logger = defaultLogger(process.env['LOG_LEVEL'] ?? 'warn');
-      const natsUrl = process.env['NATS_URL'];
-      return runDemo({ directory, logger, ...(natsUrl ? { natsUrl } : {}) });
-    }
-    case undefined:
-    case '-h':
-    case '--help':
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
-      return 2;
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      server: { type: 'string' },
+      hub: { type: 'string' },
+      id: { type: 'string' },
+      input: { type: 'string' },
+      data: { type: 'string' },
+      reason: { type: 'string' },
+      execution: { type: 'string' },
+      timeout: { type: 'string' },
+      status: { type: 'string' },
+      prefix: { type: 'string' },
+      recursive: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  const out = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  if (values.help || command === undefined) {
+    out(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
   }
+  const logger = defaultLogger(process.env['LOG_LEVEL'] ?? 'warn');
+  if (command === 'demo') {
+    const directory = rest[0] ?? resolve(import.meta.dirname, '../..');
+    const natsUrl = process.env['NATS_URL'];
+    return runDemo({ directory, logger, ...(natsUrl ? { natsUrl } : {}) });
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
+    return 2;
+  }
+  return run({ positionals: rest, flags: values, logger, out });
 }
 
 main(process.argv.slice(2)).then(
@@ -35,7 +75,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    const code = isDurableTaskError(err) ? ` [${err.code}]` : '';
+    process.stderr.write(`error${code}: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   },
 );

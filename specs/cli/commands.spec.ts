@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { createNatsBackend, TaskHubWorker, type Orchestrator } from '../../src/index.ts';
+import { startTestNatsServer, uniqueHubName, type TestNatsServer } from '../support/nats-server.ts';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+
+const waitForGo: Orchestrator<string, string> = function* (ctx, who) {
+  ctx.setCustomStatus('waiting');
+  const go: string = yield ctx.waitForExternalEvent('go');
+  return `${go} ${who}`;
+};
+
+describe('command line on a running hub', () => {
+  let server: TestNatsServer;
+  const hub = uniqueHubName('cli');
+  let stopWorker: () => Promise<void>;
+
+  const cli = async (...args: string[]): Promise<{ stdout: string; code: number }> => {
+    try {
+      const { stdout } = await run('node', ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+        cwd: ROOT,
+        timeout: 60_000,
+        env: { ...process.env, NATS_URL: server.url, DT_HUB: hub, LOG_LEVEL: 'silent' },
+      });
+      return { stdout, code: 0 };
+    } catch (err) {
+      const e = err as { stdout?: string; code?: number };
+      return { stdout: e.stdout ?? '', code: e.code ?? -1 };
+    }
+  };
+
+  before(async () => {
+    server = await startTestNatsServer();
+    const backend = await createNatsBackend({ servers: server.url, hub });
+    const worker = new TaskHubWorker({ backend });
+    worker.addOrchestration('WaitForGo', waitForGo);
+    await worker.start();
+    stopWorker = async () => {
+      await worker.stop();
+      await backend.close();
+    };
+  });
+
+  after(async () => {
+    await stopWorker?.();
+    await server?.stop();
+  });
+
+  it('should start, explain, raise, wait for and show the history of an instance', async () => {
+    const started = await cli('start', 'WaitForGo', '--id', 'cli/1', '--input', '"world"');
+    assert.equal(started.code, 0);
+    assert.match(started.stdout, /^cli\/1 [0-9a-f]{32}\n$/);
+
+    // The first episode may not have run yet: poll explain a bounded number of times.
+    let explained = '';
+    for (let i = 0; i < 50 && !/Running/.test(explained); i++) {
+      explained = (await cli('explain', 'cli/1')).stdout;
+    }
+    assert.match(explained, /status: Running/);
+    assert.match(explained, /waiting for an external event/);
+
+    assert.equal((await cli('raise', 'cli/1', 'go', '--data', '"hello"')).code, 0);
+    const waited = await cli('wait', 'cli/1', '--timeout', '30000');
+    assert.equal(waited.code, 0, waited.stdout);
+    assert.match(waited.stdout, /status +Completed/);
+    assert.match(waited.stdout, /output +"hello world"/);
+
+    const timeline = await cli('history', 'cli/1');
+    assert.match(timeline.stdout, /EventRaised +go data="hello"/);
+    assert.match(timeline.stdout, /=> current state: completed/);
+  });
+
+  it('should exit non-zero with a coded error for a bad command line', async () => {
+    assert.equal((await cli('status')).code, 1);
+    assert.equal((await cli('diagram', 'nope')).code, 1);
+    assert.equal((await cli('frobnicate')).code, 2);
+  });
+});

@@ -1,0 +1,242 @@
+import type { AnyStateMachine } from 'xstate';
+import {
+  orchestrationMachine,
+  partitionLeaseMachine,
+  taskHubMachine,
+  workItemMachine,
+} from '../../actors/index.ts';
+import { workerMachine } from '../../actors/worker.machine.ts';
+import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import { isOrchestrationStatus, type OrchestrationStatus } from '../core/orchestration-status.ts';
+import type { OrchestrationState } from '../core/orchestration-state.ts';
+import type { Logger } from '../logging/logger.ts';
+import { createNatsBackend } from '../nats/index.ts';
+import { TaskHubClient } from '../runtime/index.ts';
+import { explainInstance, historyTimeline } from './inspect.ts';
+import { machineToMermaid } from './mermaid.ts';
+
+export const MACHINES: Readonly<Record<string, AnyStateMachine>> = {
+  'task-hub': taskHubMachine,
+  orchestration: orchestrationMachine,
+  'work-item': workItemMachine,
+  'partition-lease': partitionLeaseMachine,
+  worker: workerMachine,
+};
+
+export interface CommandContext {
+  readonly positionals: readonly string[];
+  readonly flags: Readonly<Record<string, string | boolean | undefined>>;
+  readonly logger: Logger;
+  readonly out: (line: string) => void;
+}
+
+/** `diagram <machine>`: the machine as a Mermaid state diagram, from its definition. */
+export function diagramCommand(ctx: CommandContext): number {
+  const name = ctx.positionals[0];
+  const machine = name ? MACHINES[name] : undefined;
+  if (!machine) {
+    throw new DurableTaskError(
+      ErrorCode.INVALID_ARGUMENT,
+      `diagram needs one of: ${Object.keys(MACHINES).join(', ')} (got ${JSON.stringify(name)}).`,
+    );
+  }
+  ctx.out(machineToMermaid(machine).trimEnd());
+  return 0;
+}
+
+/** Runs `fn` with a client connected to the hub named by --hub (or DT_HUB) on NATS_URL. */
+async function withClient<T>(
+  ctx: CommandContext,
+  fn: (client: TaskHubClient) => Promise<T>,
+): Promise<T> {
+  const servers = str(ctx.flags['server']) ?? process.env['NATS_URL'];
+  const hub = str(ctx.flags['hub']) ?? process.env['DT_HUB'];
+  if (!servers || !hub) {
+    throw new DurableTaskError(
+      ErrorCode.INVALID_ARGUMENT,
+      'Name the server and the task hub: --server nats://host:port (or NATS_URL) and ' +
+        '--hub <name> (or DT_HUB).',
+    );
+  }
+  const backend = await createNatsBackend({ servers, hub, logger: ctx.logger });
+  try {
+    await backend.service.createIfNotExists();
+    return await fn(new TaskHubClient({ backend, logger: ctx.logger }));
+  } finally {
+    await backend.close();
+  }
+}
+
+function str(v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function needId(ctx: CommandContext, command: string): string {
+  const id = ctx.positionals[0];
+  if (id === undefined) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT, `${command} needs an instance id.`);
+  }
+  return id;
+}
+
+function json(text: string | undefined, what: string): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new DurableTaskError(
+      ErrorCode.INVALID_ARGUMENT,
+      `${what} must be JSON (for a string, quote it: '"text"'), got ${JSON.stringify(text)}.`,
+    );
+  }
+}
+
+function printState(out: (line: string) => void, s: OrchestrationState): void {
+  out(`instance   ${s.orchestrationInstance.instanceId}`);
+  out(`execution  ${s.orchestrationInstance.executionId}`);
+  out(`name       ${s.name}${s.version ? ` (version ${s.version})` : ''}`);
+  out(`status     ${s.orchestrationStatus}`);
+  if (s.customStatus != null) out(`custom     ${s.customStatus}`);
+  out(`created    ${s.createdTime.toISOString()}`);
+  out(`updated    ${s.lastUpdatedTime.toISOString()}`);
+  if (s.completedTime) out(`completed  ${s.completedTime.toISOString()}`);
+  if (s.scheduledStartTime) out(`scheduled  ${s.scheduledStartTime.toISOString()}`);
+  if (s.input !== undefined) out(`input      ${s.input}`);
+  if (s.output !== undefined) out(`output     ${s.output}`);
+  if (s.tags) out(`tags       ${JSON.stringify(s.tags)}`);
+}
+
+export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<number>>> = {
+  diagram: async (ctx) => diagramCommand(ctx),
+
+  start: (ctx) =>
+    withClient(ctx, async (client) => {
+      const name = ctx.positionals[0];
+      if (!name) throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT, 'start needs a name.');
+      const id = str(ctx.flags['id']);
+      const input = json(str(ctx.flags['input']), '--input');
+      const created = await client.createOrchestrationInstance(name, {
+        ...(id !== undefined ? { instanceId: id } : {}),
+        ...(input !== undefined ? { input } : {}),
+      });
+      ctx.out(`${created.instanceId} ${created.executionId}`);
+      return 0;
+    }),
+
+  raise: (ctx) =>
+    withClient(ctx, async (client) => {
+      const id = needId(ctx, 'raise');
+      const event = ctx.positionals[1];
+      if (!event) throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT, 'raise needs an event.');
+      await client.raiseEvent(id, event, json(str(ctx.flags['data']), '--data'));
+      return 0;
+    }),
+
+  terminate: (ctx) =>
+    withClient(ctx, async (client) => {
+      await client.terminate(needId(ctx, 'terminate'), str(ctx.flags['reason']) ?? '', {
+        recursive: ctx.flags['recursive'] === true,
+      });
+      return 0;
+    }),
+
+  suspend: (ctx) =>
+    withClient(ctx, async (client) => {
+      await client.suspend(needId(ctx, 'suspend'), str(ctx.flags['reason']));
+      return 0;
+    }),
+
+  resume: (ctx) =>
+    withClient(ctx, async (client) => {
+      await client.resume(needId(ctx, 'resume'), str(ctx.flags['reason']));
+      return 0;
+    }),
+
+  status: (ctx) =>
+    withClient(ctx, async (client) => {
+      const state = await client.getOrchestrationState(needId(ctx, 'status'));
+      if (!state) {
+        ctx.out('no such instance');
+        return 1;
+      }
+      printState(ctx.out, state);
+      return 0;
+    }),
+
+  wait: (ctx) =>
+    withClient(ctx, async (client) => {
+      const timeoutMs = Number(str(ctx.flags['timeout']) ?? 60_000);
+      const state = await client.waitForOrchestration(needId(ctx, 'wait'), { timeoutMs });
+      if (!state) {
+        ctx.out(`not finished within ${timeoutMs} ms`);
+        return 1;
+      }
+      printState(ctx.out, state);
+      return state.orchestrationStatus === 'Completed' ? 0 : 1;
+    }),
+
+  history: (ctx) =>
+    withClient(ctx, async (client) => {
+      const id = needId(ctx, 'history');
+      const events = await client.getOrchestrationHistory(id, str(ctx.flags['execution']));
+      for (const line of historyTimeline(events)) ctx.out(line);
+      return 0;
+    }),
+
+  explain: (ctx) =>
+    withClient(ctx, async (client) => {
+      const id = needId(ctx, 'explain');
+      const state = await client.getOrchestrationState(id);
+      const events = state ? await client.getOrchestrationHistory(id) : [];
+      const why = explainInstance(state, events);
+      ctx.out(`status: ${why.status}`);
+      ctx.out(why.summary);
+      const received = Object.entries(why.eventsReceived);
+      if (received.length > 0) {
+        ctx.out(`events received: ${received.map(([n, c]) => `${n} x${c}`).join(', ')}`);
+      }
+      return state ? 0 : 1;
+    }),
+
+  query: (ctx) =>
+    withClient(ctx, async (client) => {
+      const statuses = (str(ctx.flags['status']) ?? '').split(',').filter(Boolean);
+      for (const s of statuses) {
+        if (!isOrchestrationStatus(s)) {
+          throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT, `Unknown status ${s}.`);
+        }
+      }
+      const prefix = str(ctx.flags['prefix']);
+      let token: string | null = null;
+      let count = 0;
+      // Bounded: each page advances the continuation token; at most 10,000 pages.
+      for (let page = 0; page < 10_000; page++) {
+        const result = await client.queryInstances({
+          ...(statuses.length > 0 ? { runtimeStatus: statuses as OrchestrationStatus[] } : {}),
+          ...(prefix !== undefined ? { instanceIdPrefix: prefix } : {}),
+          pageSize: 100,
+          continuationToken: token,
+        });
+        for (const s of result.orchestrationState) {
+          count++;
+          ctx.out(
+            `${s.orchestrationStatus.padEnd(14)} ${s.createdTime.toISOString()} ` +
+              `${s.name.padEnd(20)} ${s.orchestrationInstance.instanceId}`,
+          );
+        }
+        token = result.continuationToken;
+        if (!token) break;
+      }
+      ctx.out(`${count} instance(s)`);
+      return 0;
+    }),
+
+  purge: (ctx) =>
+    withClient(ctx, async (client) => {
+      const result = await client.purgeInstance(needId(ctx, 'purge'), {
+        recursive: ctx.flags['recursive'] === true,
+      });
+      ctx.out(`purged ${result.deletedInstanceCount} instance(s)`);
+      return 0;
+    }),
+};
