@@ -2,7 +2,7 @@ import { PLAIN_OUTCOME } from './episode-builder.ts';
 import { violation, type InvariantId } from './invariant-violation.ts';
 import { completeActivityHolder, lockActivityOn } from './commands/activity-commands.ts';
 import { verifyInstance } from './commands/observe.ts';
-import { completeHolder, lockOn, releaseHolder } from './commands/orchestration-commands.ts';
+import { completeHolder, lockOn, releaseHolder } from './commands/holder-calls.ts';
 import type { ModelMessage } from './model/model-types.ts';
 import { missingReason } from './model/orchestration-model.ts';
 import type { ServiceModel } from './model/service-model.ts';

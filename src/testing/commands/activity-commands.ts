@@ -6,7 +6,7 @@ import { expectCall, livenessInvariant, type CallExpectation } from '../model/ca
 import type { ModelActivityHolder } from '../model/model-types.ts';
 import type { ServiceModel } from '../model/service-model.ts';
 import type { RealActivityHolder, RealSystem } from '../real-system.ts';
-import { receiveTimeout } from './orchestration-commands.ts';
+import { receiveTimeout } from './holder-calls.ts';
 import { attempt, movedForward, must, pick, type Outcome as CallOutcome } from './observe.ts';
 import { Step } from './step.ts';
 

@@ -9,7 +9,7 @@ import {
   lockOn,
   releaseHolder,
   renewHolder,
-} from './orchestration-commands.ts';
+} from './holder-calls.ts';
 import { Step } from './step.ts';
 
 /** Lock attempts while waiting for another holder to take the instance over. */
