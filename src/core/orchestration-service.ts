@@ -1,3 +1,4 @@
+import type { ConnectionStatus } from './connection-status.ts';
 import type { OrchestrationRuntimeState } from './runtime-state.ts';
 import type { TaskMessage } from './task-message.ts';
 import type {
@@ -92,4 +93,10 @@ export interface OrchestrationService {
    * backend can route work to a worker that runs it.
    */
   setCapabilities?(capabilities: WorkerCapabilities): void;
+
+  /**
+   * Optional: the backend's connection to its server, for backends that
+   * have one (a worker logs its changes and shows its state).
+   */
+  readonly connection?: ConnectionStatus;
 }

@@ -6,6 +6,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import { FaultInjector } from './fault-hooks.ts';
+import { ConnectionMonitor } from './connection-monitor.ts';
 import { backendError } from './nats-errors.ts';
 import { HubNames } from './names.ts';
 import type { ResolvedNatsOptions } from './options.ts';
@@ -43,6 +44,8 @@ export class HubResources {
   readonly faults: FaultInjector;
   /** Commit bodies above this many bytes go to the object store. */
   readonly inlineCommitLimit: number;
+  /** The connection's state (reconnecting while the server is away), with its log events. */
+  readonly connection: ConnectionMonitor;
   private objectStore: Promise<ObjectStore> | undefined;
 
   private constructor(
@@ -61,6 +64,8 @@ export class HubResources {
       options.logger.child({ hub: options.hub, backend: 'nats' }));
     const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
     this.inlineCommitLimit = Math.min(INLINE_COMMIT_LIMIT, maxPayload - 64 * 1024);
+    this.connection = new ConnectionMonitor(nc,
+      options.logger.child({ hub: options.hub, backend: 'nats', component: 'connection' }));
   }
 
   static async open(options: ResolvedNatsOptions): Promise<HubResources> {
@@ -69,8 +74,12 @@ export class HubResources {
     const owns = nc === undefined;
     try {
       // noAsyncTraces: the client would otherwise build an Error per request (a hot-path cost).
+      // A server outage of any length is waited out: the client retries forever, a fixed
+      // pause (with jitter) apart; only close() ends the connection.
       nc ??= await connect({ servers: options.servers, name: `durabletask-${options.hub}`,
-        noAsyncTraces: true });
+        noAsyncTraces: true, maxReconnectAttempts: -1,
+        reconnectTimeWait: options.reconnectWaitMs,
+        reconnectJitter: Math.ceil(options.reconnectWaitMs / 10) });
       checkPayloadLimit(options.payloadLimitBytes, nc);
       const jsm = await jetstreamManager(nc);
       const js = jetstream(nc);
@@ -101,6 +110,7 @@ export class HubResources {
   }
 
   async close(): Promise<void> {
+    this.connection.closingByBackend();
     closeRequestMux(this);
     if (this.ownsConnection && !this.nc.isClosed()) {
       await this.nc.drain().catch(() => this.nc.close());

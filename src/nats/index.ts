@@ -68,6 +68,17 @@ export async function createNatsBackend(options: NatsBackendOptions): Promise<Na
     (token) => engine.forget(token));
 
   let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= (async () => {
+    if (lifecycle.state === 'running' || lifecycle.state === 'starting') {
+      await lifecycle.stop({ forced: true }).catch(() => undefined);
+    }
+    client.close();
+    lifecycle.close();
+    await res.close();
+  })());
+  // Outages are waited out; a connection that closes for good (a given connection its owner
+  // closed, or one the server refused) closes the backend: calls fail with INVALID_STATE.
+  res.connection.onLost(() => void close());
   return {
     kind: 'nats',
     hub: resolved.hub,
@@ -75,13 +86,6 @@ export async function createNatsBackend(options: NatsBackendOptions): Promise<Na
     client,
     ownedPartitions: () => engine.ownedPartitions(),
     faults: resolved.faults,
-    close: () => (closing ??= (async () => {
-      if (lifecycle.state === 'running' || lifecycle.state === 'starting') {
-        await lifecycle.stop({ forced: true }).catch(() => undefined);
-      }
-      client.close();
-      lifecycle.close();
-      await res.close();
-    })()),
+    close,
   };
 }

@@ -1,4 +1,5 @@
 import type { HubLifecycle } from '../../actors/task-hub-lifecycle.ts';
+import type { ConnectionStatus } from '../core/connection-status.ts';
 import { isDurableTaskError } from '../core/errors.ts';
 import type {
   ContinueAsNewEventBehaviour, OrchestrationService,
@@ -28,6 +29,8 @@ export class NatsOrchestrationService implements OrchestrationService {
   readonly activityDispatcherCount: number;
   readonly maxConcurrentActivityWorkItems: number;
   readonly eventBehaviourForContinueAsNew: ContinueAsNewEventBehaviour = 'carryover';
+  /** The NATS connection's state: `reconnecting` during a server outage. */
+  readonly connection: ConnectionStatus;
 
   constructor(
     private readonly lifecycle: HubLifecycle,
@@ -40,6 +43,7 @@ export class NatsOrchestrationService implements OrchestrationService {
     this.maxConcurrentOrchestrationWorkItems = options.maxConcurrentOrchestrationWorkItems;
     this.activityDispatcherCount = options.activityDispatcherCount;
     this.maxConcurrentActivityWorkItems = options.maxConcurrentActivityWorkItems;
+    this.connection = engine.res.connection;
   }
 
   create(options?: { recreateInstanceStore?: boolean }): Promise<void> {

@@ -46,6 +46,11 @@ export interface NatsBackendOptions {
   readonly maxConcurrentOrchestrationWorkItems?: number;
   readonly activityDispatcherCount?: number;
   readonly maxConcurrentActivityWorkItems?: number;
+  /**
+   * Pause between attempts to reach the server again after it was lost; the
+   * backend keeps trying for as long as the outage lasts. @default 2000
+   */
+  readonly reconnectWaitMs?: number;
   /** Name of this worker in leases and logs. @default a random id */
   readonly workerId?: string;
   /** Fault-injection hooks for tests; the backend keeps a copy (`backend.faults`). */
@@ -81,6 +86,7 @@ export interface ResolvedNatsOptions {
   readonly maxConcurrentOrchestrationWorkItems: number;
   readonly activityDispatcherCount: number;
   readonly maxConcurrentActivityWorkItems: number;
+  readonly reconnectWaitMs: number;
   readonly workerId: string;
   readonly faults: NatsFaultHooks;
 }
@@ -134,6 +140,8 @@ export function resolveNatsOptions(given: NatsBackendOptions): ResolvedNatsOptio
     maxConcurrentOrchestrationWorkItems: count('maxConcurrentOrchestrationWorkItems', 100),
     activityDispatcherCount: count('activityDispatcherCount', 1, MAX_DISPATCHER_COUNT),
     maxConcurrentActivityWorkItems: count('maxConcurrentActivityWorkItems', 10),
+    reconnectWaitMs: c.duration('reconnectWaitMs', options.reconnectWaitMs, 2_000,
+      { min: 10, max: 60_000 }),
     workerId: c.string('workerId', options.workerId, WORKER_ID,
       "1 to 64 letters, digits, '_' or '-'") ?? `w${process.pid.toString(36)}${randomSuffix()}`,
     // A copy: the counters count down, and tests may change hooks on the backend's copy.

@@ -6,10 +6,13 @@ import {
   type WorkerStateName,
 } from '../../actors/worker.machine.ts';
 import type { Backend } from '../core/backend.ts';
+import type { ConnectionState } from '../core/connection-status.ts';
 import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
 import type { OrchestrationService } from '../core/orchestration-service.ts';
 import * as events from '../logging/runtime-events.ts';
-import { workerServiceGone } from '../logging/worker-events.ts';
+import {
+  workerConnectionClosed, workerDisconnected, workerReconnected, workerServiceGone,
+} from '../logging/worker-events.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Activity } from './activity-context.ts';
 import { ActivityDispatcher } from './activity-dispatcher.ts';
@@ -84,6 +87,7 @@ export class TaskHubWorker {
   #activityDispatcher: ActivityDispatcher | undefined;
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  #unwatchConnection: (() => void) | undefined;
 
   /** Checks every option at once: a bad value throws INVALID_ARGUMENT naming it. */
   constructor(options: TaskHubWorkerOptions) {
@@ -96,6 +100,14 @@ export class TaskHubWorker {
   /** The worker's lifecycle state. */
   get state(): WorkerStateName {
     return this.#snapshot.value as WorkerStateName;
+  }
+
+  /**
+   * State of the backend's connection to its server (`reconnecting` during an
+   * outage: work pauses and resumes by itself); undefined for a backend without one.
+   */
+  get connectionState(): ConnectionState | undefined {
+    return this.#service.connection?.state;
   }
 
   /** Registers an orchestrator under a name (and optional version); duplicates are an error. */
@@ -165,6 +177,7 @@ export class TaskHubWorker {
       });
       this.#orchestrationDispatcher.start();
       this.#activityDispatcher.start();
+      this.#watchConnection();
     } catch (err) {
       events.workerStartFailed(this.#logger, { err });
       this.#orchestrationDispatcher = undefined;
@@ -211,9 +224,19 @@ export class TaskHubWorker {
       ]);
       await this.#stopService(forced);
     } finally {
+      this.#unwatchConnection?.();
       this.#send({ type: 'worker.stopped' });
       events.workerStopped(this.#logger, { forced });
     }
+  }
+
+  /** Logs the backend connection's changes while the worker runs. */
+  #watchConnection(): void {
+    this.#unwatchConnection = this.#service.connection?.onChange((state) => {
+      if (state === 'reconnecting') workerDisconnected(this.#logger);
+      else if (state === 'connected') workerReconnected(this.#logger);
+      else workerConnectionClosed(this.#logger);
+    });
   }
 
   /** Stops the service; a backend closed before the worker leaves nothing to stop. */
