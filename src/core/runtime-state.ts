@@ -29,6 +29,24 @@ function startSnapshot(): MachineSnapshot {
 }
 
 /**
+ * Memo of the machine's pure transitions. The machine has no context and its
+ * guards read only the completion status, so the next snapshot depends on the
+ * state, the event type and that status alone: each is computed once.
+ */
+const nextSnapshots = new Map<string, MachineSnapshot>();
+
+function nextSnapshot(snapshot: MachineSnapshot, event: HistoryEvent): MachineSnapshot {
+  const status = event.type === 'ExecutionCompleted' ? event.orchestrationStatus : '';
+  const key = `${String(snapshot.value)}|${event.type}|${status}`;
+  let next = nextSnapshots.get(key);
+  if (!next) {
+    next = transition(orchestrationMachine, snapshot, event)[0];
+    nextSnapshots.set(key, next);
+  }
+  return next;
+}
+
+/**
  * What a runtime state has folded from its events so far (started and
  * completion events, the orchestration machine's snapshot), so that a backend
  * that keeps an instance's history between episodes can resume a state
@@ -122,7 +140,7 @@ export class OrchestrationRuntimeState {
     }
     if (STATUS_EVENT_TYPES.has(event.type)) {
       const before = this.snapshot.value;
-      this.snapshot = transition(orchestrationMachine, this.snapshot, event)[0];
+      this.snapshot = nextSnapshot(this.snapshot, event);
       const changedToFinal =
         this.snapshot.value !== before &&
         (event.type === 'ExecutionCompleted' || event.type === 'ContinueAsNew');

@@ -191,7 +191,8 @@ export class ActivityRuntime {
     await this.publishResult(item.taskMessage, target);
     token.lock.apply('complete');
     // A plain ack: if it is lost, the rerun's result carries the same id and is dropped.
-    token.js.ack();
+    const js = token.js;
+    requestMux(this.res).defer(() => js.ack());
   }
 
   private async publishResult(scheduled: TaskMessage, response: TaskMessage): Promise<void> {

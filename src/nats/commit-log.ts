@@ -3,6 +3,7 @@ import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { HistoryEvent } from '../core/history-event.ts';
 import type { StoredOrchestrationState } from '../core/orchestration-state.ts';
 import type { HubResources } from './hub-resources.ts';
+import { encodeCommit } from './commit-encoding.ts';
 import { requestMux, type DirectMessage } from './request-mux.ts';
 import {
   decodeJson, encodeJson, isCommitStub, type CommitBody, type CommitMessage,
@@ -132,7 +133,7 @@ export class CommitLog {
    */
   async publish(partition: number, token: string, body: CommitBody, expectedRevision: number,
     attemptId: string): Promise<number> {
-    let data = encodeJson(body);
+    let data = encodeCommit(body);
     if (data.length > this.res.inlineCommitLimit) {
       const ref = `c.${attemptId}`;
       await this.res.payloads.putBlob(ref, data);

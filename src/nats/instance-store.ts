@@ -75,10 +75,13 @@ export class InstanceStore {
   }
 
   update(token: string, record: InstanceRecord, revision: number): Promise<number> {
-    const key = this.names.instanceKey(token);
-    if (!this.mux) return this.kv.update(key, encodeJson(record), revision);
-    return this.mux.publish(this.subjectOf(key), encodeJson(record),
-      { expectLastSubjectSequence: revision }).then((a) => a.seq);
+    return this.updateKey(this.names.instanceKey(token), encodeJson(record), revision);
+  }
+
+  private updateKey(key: string, data: Uint8Array, revision: number): Promise<number> {
+    if (!this.mux) return this.kv.update(key, data, revision);
+    return this.mux.publish(this.subjectOf(key), data, { expectLastSubjectSequence: revision })
+      .then((a) => a.seq);
   }
 
   /** Create-if-absent (a deleted or purged key counts as absent). */
@@ -104,7 +107,9 @@ export class InstanceStore {
     token: string,
     record: InstanceRecord,
     options: { knownRevision?: number | undefined; knownRecord?: InstanceRecord | undefined;
-      previousExecutionId?: string | undefined },
+      previousExecutionId?: string | undefined;
+      /** `record` already encoded (saves serializing it again). */
+      data?: Uint8Array | undefined },
   ): Promise<number | undefined> {
     let revision = options.knownRevision;
     let existing = options.knownRecord;
@@ -117,8 +122,9 @@ export class InstanceStore {
       if (!mayReplaceRecord(existing, record, options.previousExecutionId)) return undefined;
       try {
         return revision === 0
-          ? await this.create(token, record)
-          : await this.update(token, record, revision);
+          ? await this.createKey(this.names.instanceKey(token), options.data ?? encodeJson(record))
+          : await this.updateKey(this.names.instanceKey(token),
+            options.data ?? encodeJson(record), revision);
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
         revision = undefined;

@@ -22,6 +22,7 @@ import { LeaseManager, type LeaseHost } from './lease-manager.ts';
 import { buildOutbox, sendOutbox } from './outbox.ts';
 import { PrefetchBudget } from './prefetch-budget.ts';
 import { requestMux } from './request-mux.ts';
+import { encodeCommitRecord } from './commit-encoding.ts';
 import {
   PartitionRuntime, type HeldMessage, type InstanceSlot, type PartitionHost,
 } from './partition-runtime.ts';
@@ -538,10 +539,17 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       instanceId: item.instanceId, token: slot.token, partition: slot.partition.partition,
       executionId, revision: token.revision,
     }, completion, this.now());
-    const externalOutbox = await Promise.all(outbox.map(async (o) =>
-      ({ ...o, msg: await payloads.externalizeMessage(o.msg) })));
-    const events = await Promise.all(current.newEvents.map((e) => payloads.externalize(e)));
-    const state = await payloads.externalize(toStoredState(completion.orchestrationState));
+    // Payloads over the limit are rare: look before making a promise per message and event.
+    const big = (o: object): boolean => payloads.mayNeedExternalizing(o);
+    const externalOutbox = outbox.some((o) => big(o.msg.event))
+      ? await Promise.all(outbox.map(async (o) =>
+        ({ ...o, msg: await payloads.externalizeMessage(o.msg) })))
+      : outbox;
+    const events = current.newEvents.some(big)
+      ? await Promise.all(current.newEvents.map((e) => payloads.externalize(e)))
+      : current.newEvents.slice();
+    const stored = toStoredState(completion.orchestrationState);
+    const state = big(stored) ? await payloads.externalize(stored) : stored;
     const body: CommitBody = {
       v: 1,
       instanceId: item.instanceId,
@@ -625,6 +633,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       return;
     }
     const revision = await this.store.writeLatest(token, record, {
+      data: encodeCommitRecord(body, seq),
       knownRevision: entry?.record?.revision, knownRecord: entry?.record?.value,
       previousExecutionId: body.prev?.executionId,
     });

@@ -2,6 +2,7 @@ import type { OrchestrationCompletion } from '../core/work-item.ts';
 import type { TaskMessage } from '../core/task-message.ts';
 import { encodeInstanceId, type HubNames } from './names.ts';
 import type { HubResources } from './hub-resources.ts';
+import { encodeOutboxMessage } from './commit-encoding.ts';
 import { requestMux } from './request-mux.ts';
 import { encodeJson, toWireMessage, type OutboxEntry, type TimerEntry } from './wire.ts';
 
@@ -93,7 +94,7 @@ export async function sendOutbox(res: HubResources, entries: readonly OutboxEntr
   const mux = requestMux(res);
   for (const e of entries) {
     if (e.k === 'msg' || Date.parse(e.fireAt) <= now) {
-      pending.push(mux.publish(e.subject, encodeJson(e.msg), { msgID: e.id }));
+      pending.push(mux.publish(e.subject, encodeOutboxMessage(e), { msgID: e.id }));
     } else {
       const timer: TimerEntry = { subject: e.subject, id: e.id, fireAt: e.fireAt, msg: e.msg };
       pending.push(res.timers.put(e.key, encodeJson(timer)));

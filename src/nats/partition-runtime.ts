@@ -5,15 +5,18 @@ import type { TaskMessage } from '../core/task-message.ts';
 import type { BatchCandidate } from './batch-builder.ts';
 import type { HubResources } from './hub-resources.ts';
 import type { CommitLog } from './commit-log.ts';
+import { AckHandle } from './ack-handle.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import type { PrefetchBudget } from './prefetch-budget.ts';
+import { requestMux } from './request-mux.ts';
 import { TimerIndex } from './timer-index.ts';
 import { decodeTaskMessage, type CommitBody } from './wire.ts';
 
 /** One orchestration message held by the owner, fetched but not yet acked. */
 export class HeldMessage implements BatchCandidate {
   constructor(
-    public js: JsMsg,
+    /** How to settle it; the delivered message itself is not kept (see ack-handle.ts). */
+    public js: AckHandle,
     readonly seq: number,
     readonly message: TaskMessage,
     readonly bytes: number,
@@ -181,7 +184,7 @@ export class PartitionRuntime {
     const known = this.bySeq.get(seq);
     if (known) {
       // A redelivery of a message already held: keep the newer delivery's handle.
-      known.js = js;
+      known.js = AckHandle.of(this.host.res.nc, js);
       known.touchedAt = this.clockNow();
       return;
     }
@@ -196,7 +199,8 @@ export class PartitionRuntime {
       js.term();
       return;
     }
-    const held = new HeldMessage(js, seq, message, js.data.length, this.clockNow());
+    const held = new HeldMessage(AckHandle.of(this.host.res.nc, js), seq, message,
+      js.data.length, this.clockNow());
     this.bySeq.set(seq, held);
     this.host.prefetch.take(1);
     let slot = this.slots.get(token);
@@ -217,9 +221,11 @@ export class PartitionRuntime {
    */
   ackConsumed(messages: readonly HeldMessage[]): void {
     let n = 0;
+    const mux = requestMux(this.host.res);
     for (const m of messages) {
       if (this.bySeq.delete(m.seq)) n++;
-      m.js.ack();
+      const js = m.js;
+      mux.defer(() => js.ack());
     }
     this.freed(n);
   }
@@ -227,9 +233,11 @@ export class PartitionRuntime {
   /** Forgets and acks discarded messages (not waited for). */
   discard(messages: readonly HeldMessage[]): void {
     let n = 0;
+    const mux = requestMux(this.host.res);
     for (const m of messages) {
       if (this.bySeq.delete(m.seq)) n++;
-      m.js.ack();
+      const js = m.js;
+      mux.defer(() => js.ack());
     }
     this.freed(n);
   }

@@ -43,6 +43,10 @@ export interface DirectMessage {
  * per request (one sweep fails late ones), and no error object on success,
  * which the client library's own request path builds for every reply. The
  * wire protocol is the JetStream API's; only the bookkeeping differs.
+ *
+ * Sends are corked per event-loop turn: requests and acks issued while one
+ * batch of deliveries is handled go out together after it (one socket write
+ * instead of one per chain of awaits).
  */
 export class RequestMux {
   private readonly prefix: string;
@@ -51,6 +55,8 @@ export class RequestMux {
   private next = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
+  private corked: (() => void)[] = [];
+  private flushScheduled = false;
 
   constructor(private readonly nc: NatsConnection) {
     this.prefix = `${createInbox()}.`;
@@ -78,14 +84,41 @@ export class RequestMux {
       this.pending.set(token, { resolve, reject, deadline: Date.now() + REQUEST_TIMEOUT_MS,
         what });
     });
-    try {
-      this.nc.publish(subject, data, hdrs ? { reply, headers: hdrs } : { reply });
-    } catch (err) {
-      this.pending.delete(token);
-      return Promise.reject(err);
-    }
+    this.defer(() => {
+      try {
+        this.nc.publish(subject, data, hdrs ? { reply, headers: hdrs } : { reply });
+      } catch (err) {
+        const p = this.pending.get(token);
+        this.pending.delete(token);
+        p?.reject(err);
+      }
+    });
     this.sweeper ??= this.startSweep();
     return promise;
+  }
+
+  /**
+   * Runs `send` (a publish or an ack) with the other sends of this event-loop
+   * turn, once the turn's callbacks are done; sends keep their order.
+   */
+  defer(send: () => void): void {
+    this.corked.push(send);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.uncork());
+  }
+
+  private uncork(): void {
+    this.flushScheduled = false;
+    const sends = this.corked;
+    this.corked = [];
+    for (const send of sends) {
+      try {
+        send();
+      } catch {
+        // A send on a closing connection: its request times out or is rejected at close.
+      }
+    }
   }
 
   private startSweep(): NodeJS.Timeout {
@@ -168,6 +201,7 @@ export class RequestMux {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.uncork();
     if (this.sweeper) clearInterval(this.sweeper);
     this.sub.unsubscribe();
     for (const p of this.pending.values()) {
