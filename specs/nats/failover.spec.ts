@@ -86,6 +86,39 @@ describe('nats partitions and relay', () => {
       await b.service.releaseOrchestrationWorkItem(next);
     });
 
+  it('should resend, at takeover, the outbox of a commit whose owner stopped renewing before ' +
+    'sending it (no hand-back, no mark for that commit)', async () => {
+    let paused = false;
+    const a = await startedBackend(server.url, backends, { partitions: 1, faults: {
+      afterCommit: () => 'skip', pauseLeases: () => paused,
+    } });
+    const owner = await create(a, 'stalled');
+    const wi = await a.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+    assert.ok(wi);
+    const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' });
+    await checkpoint(a, wi, {
+      events: [{ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' }],
+      activityMessages: [taskMessage(scheduled, owner)],
+    });
+    await a.service.releaseOrchestrationWorkItem(wi);
+    // The owner stalls right after its commit: it sends nothing and hands nothing back.
+    paused = true;
+    assert.equal(await a.service.lockNextActivityWorkItem(EMPTY_MS), null);
+
+    const b = await startedBackend(server.url, backends, { hub: a.hub, partitions: 1 });
+    await eventually('the partition moved to the second worker', async () =>
+      b.ownedPartitions().length === 1 ? true : undefined);
+    // The stalled process's activity puller would compete for the resent activity.
+    await a.service.stop({ forced: true });
+    const activity = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
+    assert.ok(activity, 'the new owner did not resend the activity');
+    assert.equal(activity.taskMessage.orchestrationInstance.executionId, owner.executionId);
+    await eventually('record written by the new owner', async () => {
+      const s = await b.client.getOrchestrationState('stalled');
+      return s[0]?.orchestrationStatus === 'Running' ? s : undefined;
+    });
+  });
+
   it('should load the whole current execution after a takeover, back to its first commit',
     async () => {
       const a = await startedBackend(server.url, backends, { partitions: 1 });

@@ -263,6 +263,11 @@ export class PartitionRuntime {
         m.touchedAt = now;
       }
     }
+    // A slot whose hand-out was dropped while the lease looked unusable (a stalled event loop
+    // delays renewals) would wait for its next message: put it back on the ready queue.
+    for (const slot of this.slots.values()) {
+      if (!slot.locked && !slot.queued && slot.held.length > 0) this.host.makeReady(slot);
+    }
   }
 
   /** Renews the locks of a work item's messages. */
