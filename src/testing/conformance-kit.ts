@@ -31,8 +31,7 @@ export interface ConformanceOptions extends ConformanceTarget {
   readonly features?: Partial<GeneratorFeatures>;
 }
 
-const STRICT: Omit<BackendSemantics, 'exactTime'> = {
-  crashReleasesLocks: false,
+const STRICT: Omit<BackendSemantics, 'exactTime' | 'crashReleasesLocks'> = {
   atomicActivityCompletion: true,
   pendingRecordForChildren: true,
 };
@@ -53,7 +52,14 @@ export function orchestrationServiceProperty(
   options: ConformanceOptions,
 ): fc.IAsyncProperty<[Iterable<KitCommand>]> {
   const simulated = options.clock !== undefined;
-  const sem: BackendSemantics = { ...STRICT, exactTime: simulated, ...options.semantics };
+  // The default crash is a forced stop, which ends what the worker held at once.
+  const crashReleasesLocks = options.crash === undefined;
+  const sem: BackendSemantics = {
+    ...STRICT,
+    exactTime: simulated,
+    crashReleasesLocks,
+    ...options.semantics,
+  };
   const maxCommands = options.maxCommands ?? (simulated ? 40 : 14);
   const minCommands = Math.min(maxCommands, options.minCommands ?? (simulated ? 0 : 8));
   const command = commandArbitrary(options, options.focus ?? 'all');

@@ -122,7 +122,10 @@ export interface BackendSemantics {
    * may fail either way.
    */
   readonly exactTime: boolean;
-  /** A crashed worker's locks end at once (memory); else at their deadline. */
+  /**
+   * A crashed worker's locks end at once (default when the target has no
+   * `crash` hook: the kit's crash is then a forced stop); else at their deadline.
+   */
   readonly crashReleasesLocks: boolean;
   /**
    * An activity completion removes the message and sends the response as
