@@ -1,4 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -42,12 +45,15 @@ export async function memorySection(ctx: BenchContext): Promise<void> {
   const nc = await connect({ servers: server.url, name: `bench-${hub}`, noAsyncTraces: true });
   const backend = await createNatsBackend({ connection: nc, hub, logger: silentLogger() });
   let child: ChildProcess | undefined;
+  let bundled: string | undefined;
   try {
     await backend.service.create({ recreateInstanceStore: true });
     const client = new TaskHubClient({ backend });
-    // Experiment hook: BENCH_MEMORY_WORKER_JS names a prebuilt (bundled) memory-worker.mjs,
-    // run without tsx, to price the TypeScript loader's share of the RSS.
-    const prebuilt = process.env['BENCH_MEMORY_WORKER_JS'];
+    // The worker runs as plain JavaScript, as a deployed worker does: bundled here (esbuild,
+    // which tsx brings), or BENCH_MEMORY_WORKER_JS names a prebuilt bundle. The TypeScript
+    // loader alone adds ~35-40 MB; BENCH_MEMORY_WORKER_TSX=1 measures with it.
+    bundled = process.env['BENCH_MEMORY_WORKER_JS'] ? undefined : await bundleWorker(ctx);
+    const prebuilt = process.env['BENCH_MEMORY_WORKER_JS'] ?? bundled;
     child = fork(prebuilt ?? fileURLToPath(new URL('./memory-worker.ts', import.meta.url)), [], {
       execArgv: prebuilt ? ['--expose-gc'] : ['--expose-gc', '--import', 'tsx'],
       env: { ...process.env, BENCH_NATS_URL: server.url, BENCH_HUB: hub,
@@ -92,7 +98,7 @@ export async function memorySection(ctx: BenchContext): Promise<void> {
     const errors = await release(client, prefix, released);
     ctx.emit({
       test: 'memory', measure: 'rss_10k_waiting', waiting: count,
-      ...(prebuilt ? { worker_js: 'prebuilt bundle, no tsx' } : {}),
+      worker_js: prebuilt ? 'bundled JavaScript, no tsx' : 'TypeScript through tsx',
       rss_mb: round(loaded.rssNoGc, 1),
       rss_after_gc_mb: round(loaded.rss, 1),
       rss_at_once_mb: round(atOnce.rssNoGc, 1),
@@ -108,6 +114,7 @@ export async function memorySection(ctx: BenchContext): Promise<void> {
     });
   } finally {
     if (child) await stopChild(child);
+    if (bundled) await rm(bundled, { force: true }).catch(() => undefined);
     await backend.close().catch(() => undefined);
     await nc.drain().catch(() => nc.close());
     await server.stop();
@@ -175,5 +182,26 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
   if (!(await exited) && child.pid !== undefined) {
     process.kill(child.pid, 'SIGKILL');
+  }
+}
+
+/** Bundles memory-worker.ts into one .mjs file (undefined: run it through tsx instead). */
+async function bundleWorker(ctx: BenchContext): Promise<string | undefined> {
+  if (process.env['BENCH_MEMORY_WORKER_TSX'] === '1') return undefined;
+  const outfile = join(tmpdir(), `dt-bench-memory-worker-${process.pid}.mjs`);
+  try {
+    const esbuild = (await import('esbuild' as string)) as {
+      build(options: Record<string, unknown>): Promise<unknown>;
+    };
+    await esbuild.build({
+      entryPoints: [fileURLToPath(new URL('./memory-worker.ts', import.meta.url))],
+      bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'silent',
+      banner: { js: "import { createRequire as __cr } from 'node:module'; " +
+        'const require = __cr(import.meta.url);' },
+    });
+    return outfile;
+  } catch (err) {
+    ctx.note(`memory: could not bundle the worker (${(err as Error).message}); using tsx`);
+    return undefined;
   }
 }
