@@ -371,12 +371,6 @@ for (const fixture of backendFixtures()) {
     // Eight instances make sure some land on each worker (NATS: on partitions of each).
     it(
       '[F16] an unknown orchestration is retried, not failed, until a worker registers it',
-      {
-        todo:
-          fixture.kind === 'nats'
-            ? 'product gap: instances on partitions of a worker without the registration stay stuck'
-            : undefined,
-      },
       async (t) => {
         const hub = await startHub(t, fixture, { orchestrations: {} });
         if (!hub) return;

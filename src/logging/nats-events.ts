@@ -84,3 +84,9 @@ export function faultInjected(log: Logger, fault: string, instanceId: string | u
   log.info({ event: 'nats.fault.injected', fault, ...(instanceId ? { instanceId } : {}) },
     `injected fault ${fault}`);
 }
+
+export function partitionHandedOff(log: Logger, partition: number, to: string,
+  orchestrations: readonly string[]): void {
+  log.info({ event: 'nats.partition.handedOff', partition, to, orchestrations },
+    'partition handed to a worker that runs its orchestrations');
+}

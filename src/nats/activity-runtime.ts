@@ -1,14 +1,16 @@
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import { WorkItemLockTable, type WorkItemLock } from '../../actors/work-item-lock.ts';
+import { describeMessage, poisonFailure, poisonReason } from '../core/dead-letter.ts';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { HistoryEvent } from '../core/history-event.ts';
 import { taskMessage, type TaskMessage } from '../core/task-message.ts';
+import type { AbandonOptions } from '../core/orchestration-service.ts';
 import type { ActivityWorkItem } from '../core/work-item.ts';
 import type { Logger } from '../logging/logger.ts';
 import {
   activityResultIgnored, backgroundError, deadLettered, messageDiscarded,
 } from '../logging/nats-events.ts';
+import { publishDeadLetter } from './dead-letters.ts';
 import { HandoffQueue } from './handoff-queue.ts';
 import type { HubResources } from './hub-resources.ts';
 import { encodeInstanceId } from './names.ts';
@@ -217,12 +219,22 @@ export class ActivityRuntime {
    * fails with LOCK_LOST and leaves the message alone. A second abandon is a
    * no-op.
    */
-  async abandon(item: ActivityWorkItem): Promise<void> {
+  async abandon(item: ActivityWorkItem, options?: AbandonOptions): Promise<void> {
     const token = this.tokenOf(item);
     if (token.lock.state === 'abandoned') return;
     if (token.lock.state === 'locked') this.checkNotExpired(item, token);
     token.lock.apply('abandon');
     const n = Math.max(1, item.deliveryCount);
+    if (options?.reason !== 'not-handled' && n >= this.res.options.maxDeliveries) {
+      // The last failed delivery the limit allows: dead-lettered now, not redelivered.
+      const b = { js: token.js, message: item.taskMessage, touchedAt: 0 };
+      try {
+        await this.deadLetter(b, n + 1);
+        return;
+      } catch (err) {
+        backgroundError(this.log, 'dead-letter activity', err);
+      }
+    }
     token.js.nak(n <= 1 ? 0 : Math.min(MAX_NAK_DELAY_MS, 1_000 * 2 ** (n - 2)));
   }
 
@@ -232,16 +244,17 @@ export class ActivityRuntime {
     const owner = scheduled.orchestrationInstance;
     const token = encodeInstanceId(owner.instanceId);
     const partition = res.names.partitionOf(owner.instanceId);
-    const reason = `delivered ${deliveries} times (limit ${res.options.maxDeliveries})`;
-    await res.js.publish(res.names.deadSubject('act', partition, token), b.js.data,
-      { headers: deadHeaders(reason, b.js.seq) });
-    const e = scheduled.event;
-    const name = e.type === 'TaskScheduled' ? e.name : e.type;
+    // Every earlier delivery failed (the message came back): the same count as memory's.
+    const failedDeliveries = deliveries - 1;
+    const max = res.options.maxDeliveries;
+    const reason = poisonReason(failedDeliveries, max);
+    await publishDeadLetter(res, 'act', partition, token, b.js.data,
+      { reason, seq: b.js.seq, deliveries: failedDeliveries });
+    const failureDetails = poisonFailure(describeMessage(scheduled), failedDeliveries, max);
     const failed = taskMessage({
       type: 'TaskFailed', eventId: -1, timestamp: new Date().toISOString(),
-      taskScheduledId: e.eventId, reason: `Activity '${name}' was abandoned: ${reason}.`,
-      failureDetails: { errorType: 'PoisonMessage', isNonRetriable: true,
-        errorMessage: `Activity '${name}' was dead-lettered: ${reason}.` },
+      taskScheduledId: scheduled.event.eventId, reason: failureDetails.errorMessage,
+      failureDetails,
     }, owner);
     await this.publishResult(scheduled, failed);
     b.js.term();
@@ -265,14 +278,4 @@ export class ActivityRuntime {
 
 function resultTaskId(e: HistoryEvent): number | undefined {
   return e.type === 'TaskCompleted' || e.type === 'TaskFailed' ? e.taskScheduledId : undefined;
-}
-
-function deadHeaders(reason: string, seq: number) {
-  return headersOf({ 'Dt-Dead-Reason': reason, 'Dt-Dead-Seq': String(seq) });
-}
-
-function headersOf(values: Record<string, string>) {
-  const h = natsHeaders();
-  for (const [k, v] of Object.entries(values)) h.set(k, v);
-  return h;
 }

@@ -2,9 +2,11 @@ import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import {
   leaseUsable, partitionLeaseMachine, type PartitionLeaseEvent, type PartitionLeaseStateName,
 } from '../../actors/partition-lease.machine.ts';
+import type { WorkerCapabilities } from '../core/orchestration-service.ts';
 import type { Logger } from '../logging/logger.ts';
 import {
-  backgroundError, leaseRenewFailed, partitionAcquired, partitionLost, partitionReleased,
+  backgroundError, leaseRenewFailed, partitionAcquired, partitionHandedOff, partitionLost,
+  partitionReleased,
 } from '../logging/nats-events.ts';
 import type { HubResources } from './hub-resources.ts';
 import { isWrongLastSequence } from './nats-errors.ts';
@@ -12,13 +14,28 @@ import { decodeJson, encodeJson } from './wire.ts';
 
 type LeaseSnapshot = SnapshotFrom<typeof partitionLeaseMachine>;
 
-
-/** Value of a lease key. `released` marks a clean hand-back: the next owner need not wait. */
+/**
+ * Value of a lease key. `released` marks a clean hand-back: the next owner
+ * need not wait. `to` reserves a released partition for one worker for
+ * RESERVE_LEASES lease lengths (a hand-off to a worker that runs its work).
+ */
 interface LeaseValue {
   readonly worker: string;
   readonly at: number;
   readonly released?: boolean;
+  readonly to?: string;
 }
+
+/** A worker's heartbeat in `DT_H_WORKERS`: when, and which orchestrations it registered. */
+interface WorkerBeat {
+  readonly at: number;
+  readonly orchestrations?: readonly string[];
+}
+
+/** How long (in lease lengths) a handed-off partition waits for the worker it was handed to. */
+const RESERVE_LEASES = 2;
+/** How long (in lease lengths) a partition received by hand-off is kept out of balancing. */
+const PIN_LEASES = 6;
 
 /** What the lease manager asks of the engine for each partition. */
 export interface LeaseHost {
@@ -32,6 +49,11 @@ export interface LeaseHost {
   drainPartition(partition: number, forced: boolean): Promise<void>;
   /** Work items in flight on the partition (to pick which to hand back). */
   lockedCount(partition: number): number;
+  /**
+   * Orchestration names that instances of the partition wait for because this
+   * worker abandoned them as not handled (unregistered here).
+   */
+  unhandledNames?(partition: number): ReadonlySet<string>;
 }
 
 class PartitionLease {
@@ -39,6 +61,8 @@ class PartitionLease {
   epoch = 0;
   busy = false;
   renewedAt = 0;
+  /** Not handed back for balancing before this time (received by a hand-off). */
+  pinnedUntil = 0;
   renewing: Promise<void> | undefined;
 
   constructor(partition: number, marginMs: number) {
@@ -62,6 +86,13 @@ class PartitionLease {
  * over the live workers found in `DT_H_WORKERS` (heartbeats): each worker aims
  * for ceil(partitions / workers) and hands back extras after draining them.
  * Each partition's ownership is a partition-lease machine.
+ *
+ * Workers advertise the orchestrations they registered in their heartbeat.
+ * When this worker abandoned instances of an owned partition as not handled
+ * (their orchestration is not registered here) and a live worker advertises
+ * such a name, the partition is drained and released reserved for that
+ * worker, which takes it at once (it watches the lease keys) and keeps it
+ * out of balancing for a while (field report F16).
  */
 export class LeaseManager {
   private readonly leases: PartitionLease[] = [];
@@ -69,6 +100,8 @@ export class LeaseManager {
   private ticking: Promise<void> | undefined;
   private running = false;
   private readonly log: Logger;
+  private capabilities: WorkerCapabilities | undefined;
+  private leaseWatch: { stop(): void } | undefined;
 
   constructor(private readonly res: HubResources, private readonly host: LeaseHost, log: Logger) {
     this.log = log.child({ component: 'leases', worker: res.options.workerId });
@@ -88,8 +121,14 @@ export class LeaseManager {
     return leaseUsable(lease.state, lease.snapshot.context, now);
   }
 
+  /** What this worker registered; advertised in its heartbeat. */
+  setCapabilities(capabilities: WorkerCapabilities): void {
+    this.capabilities = capabilities;
+  }
+
   async start(): Promise<void> {
     this.running = true;
+    await this.watchHandOffs();
     await this.tick();
     this.schedule();
   }
@@ -104,17 +143,23 @@ export class LeaseManager {
     }, base - jitter);
   }
 
-  private value(released = false): Uint8Array {
+  private value(released = false, to?: string): Uint8Array {
     const v: LeaseValue = { worker: this.res.options.workerId, at: Date.now(),
-      ...(released ? { released: true } : {}) };
+      ...(released ? { released: true } : {}), ...(to !== undefined ? { to } : {}) };
     return encodeJson(v);
+  }
+
+  private heartbeat(): Uint8Array {
+    const beat: WorkerBeat = { at: Date.now(),
+      ...(this.capabilities ? { orchestrations: this.capabilities.orchestrations } : {}) };
+    return encodeJson(beat);
   }
 
   /** One round: heartbeat, renew, check deadlines, balance. */
   private async tick(): Promise<void> {
     const { options } = this.res;
     if (options.faults.pauseLeases?.()) return;
-    await this.res.workers.put(options.workerId, encodeJson({ at: Date.now() }))
+    await this.res.workers.put(options.workerId, this.heartbeat())
       .catch((err) => backgroundError(this.log, 'worker heartbeat', err));
     await this.renewAll();
     const now = Date.now();
@@ -123,18 +168,88 @@ export class LeaseManager {
       if (lease.send({ type: 'lease.tick', now })) await this.lose(p, 'deadline passed');
     }
     if (!this.running) return;
-    const workers = Math.max(1, (await this.countWorkers()));
-    const target = Math.ceil(this.leases.length / workers);
+    const workers = await this.readWorkers();
+    this.handOffUnhandled(workers);
+    const target = Math.ceil(this.leases.length / Math.max(1, workers.size));
     const held = this.leases.filter((l) => l.state === 'owned' || l.state === 'acquiring').length;
     if (held < target) await this.acquireUpTo(target - held);
     else if (held > target) this.handBack(held - target);
   }
 
-  private async countWorkers(): Promise<number> {
+  /** Live workers (their heartbeat keys have not expired) and what they advertise. */
+  private async readWorkers(): Promise<Map<string, WorkerBeat>> {
     const iter = await this.res.workers.keys();
-    let n = 0;
-    for await (const _k of iter) n++;
-    return n;
+    const ids: string[] = [];
+    for await (const k of iter) ids.push(k);
+    const beats = await Promise.all(ids.map((id) => this.res.workers.get(id).catch(() => null)));
+    const out = new Map<string, WorkerBeat>();
+    ids.forEach((id, i) => {
+      const e = beats[i];
+      let beat: WorkerBeat = { at: 0 };
+      if (e && e.operation === 'PUT' && e.length > 0) {
+        try {
+          beat = decodeJson<WorkerBeat>(e.value, 'worker heartbeat');
+        } catch {
+          // An unreadable heartbeat still counts as a live worker.
+        }
+      }
+      out.set(id, beat);
+    });
+    return out;
+  }
+
+  /**
+   * Hands each owned partition whose instances wait for orchestrations this
+   * worker lacks to the live worker advertising most of those names.
+   */
+  private handOffUnhandled(workers: ReadonlyMap<string, WorkerBeat>): void {
+    const mine = this.capabilities;
+    if (!mine || !this.host.unhandledNames) return;
+    const me = this.res.options.workerId;
+    const own = new Set(mine.orchestrations);
+    for (let p = 0; p < this.leases.length; p++) {
+      if (this.leases[p]?.state !== 'owned') continue;
+      const wanted = [...this.host.unhandledNames(p)].filter((n) => !own.has(n));
+      if (wanted.length === 0) continue;
+      let best: string | undefined;
+      let bestCount = 0;
+      for (const [id, beat] of [...workers].sort(([a], [b]) => a.localeCompare(b))) {
+        if (id === me || !beat.orchestrations) continue;
+        const has = new Set(beat.orchestrations);
+        const count = wanted.filter((n) => has.has(n)).length;
+        if (count > bestCount) {
+          best = id;
+          bestCount = count;
+        }
+      }
+      if (best === undefined) continue;
+      partitionHandedOff(this.log, p, best, wanted);
+      void this.drain(p, false, best);
+    }
+  }
+
+  /** Takes a partition released for this worker as soon as the release shows up. */
+  private async watchHandOffs(): Promise<void> {
+    const me = this.res.options.workerId;
+    const iter = await this.res.leases.watch({ include: 'updates' });
+    this.leaseWatch = iter;
+    void (async () => {
+      for await (const e of iter) {
+        if (!this.running) break;
+        if (e.operation !== 'PUT' || e.length === 0) continue;
+        let v: LeaseValue;
+        try {
+          v = decodeJson<LeaseValue>(e.value, 'lease');
+        } catch {
+          continue;
+        }
+        const p = this.leases.findIndex((_l, i) => this.res.names.leaseKey(i) === e.key);
+        if (!v.released || v.to !== me || p < 0) continue;
+        await this.tryAcquire(p).catch((err) => backgroundError(this.log, 'hand-off', err));
+      }
+    })().catch((err) => {
+      if (this.running) backgroundError(this.log, 'lease watch', err);
+    });
   }
 
   private async renewAll(): Promise<void> {
@@ -212,6 +327,12 @@ export class LeaseManager {
         lease.send({ type: 'lease.denied', reason: `held by ${current.worker}` });
         return false;
       }
+      const me = this.res.options.workerId;
+      const reserveMs = RESERVE_LEASES * this.res.options.leaseMs;
+      if (current?.to !== undefined && current.to !== me && Date.now() - current.at < reserveMs) {
+        lease.send({ type: 'lease.denied', reason: `handed to ${current.to}` });
+        return false;
+      }
       const revision = entry && current
         ? await this.res.leases.update(key, this.value(), entry.revision)
         : await this.res.leases.create(key, this.value());
@@ -219,6 +340,7 @@ export class LeaseManager {
       lease.send({ type: 'lease.granted', revision, until });
       lease.renewedAt = Date.now();
       lease.epoch++;
+      if (current?.to === me) lease.pinnedUntil = Date.now() + PIN_LEASES * this.res.options.leaseMs;
       const clean = current?.released === true;
       const waitMs = clean ? 0 : await this.takeoverWait(p);
       partitionAcquired(this.log, p, waitMs);
@@ -243,22 +365,24 @@ export class LeaseManager {
     return orch.num_ack_pending > 0 ? options.leaseMs : 0;
   }
 
-  // TODO: an instance sticks to its partition's owner; a worker that lacks an orchestration's
-  // registration keeps abandoning it even when another worker has it (field report F16).
+  /** Hands back `count` owned partitions, least busy first; none received by a recent hand-off. */
   private handBack(count: number): void {
-    const owned = this.leases.map((_l, p) => p).filter((p) => this.leases[p]?.state === 'owned');
+    const now = Date.now();
+    const owned = this.leases.map((_l, p) => p).filter((p) => this.leases[p]?.state === 'owned' &&
+      (this.leases[p]?.pinnedUntil ?? 0) <= now);
     owned.sort((a, b) => this.host.lockedCount(a) - this.host.lockedCount(b));
     for (const p of owned.slice(0, count)) void this.drain(p, false);
   }
 
-  private async drain(p: number, forced: boolean): Promise<void> {
+  /** Drains and releases a partition; `to` reserves it for that worker. */
+  private async drain(p: number, forced: boolean, to?: string): Promise<void> {
     const lease = this.leases[p] as PartitionLease;
     if (lease.busy || !lease.send({ type: 'lease.drain' })) return;
     lease.busy = true;
     try {
       await this.host.drainPartition(p, forced);
       if (lease.state !== 'draining') return;
-      await this.res.leases.update(this.res.names.leaseKey(p), this.value(true),
+      await this.res.leases.update(this.res.names.leaseKey(p), this.value(true, to),
         lease.snapshot.context.revision).catch(() => undefined);
       lease.send({ type: 'lease.released' });
       partitionReleased(this.log, p);
@@ -271,6 +395,7 @@ export class LeaseManager {
   async stop(forced: boolean): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    this.leaseWatch?.stop();
     await this.ticking?.catch(() => undefined);
     const all = this.leases.map((_l, p) => p)
       .filter((p) => this.leases[p]?.state === 'owned' || this.leases[p]?.state === 'draining');

@@ -1,3 +1,4 @@
+import type { DeadLetter, DeadLetterQuery } from '../core/dead-letter.ts';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { ExecutionStartedEvent, HistoryEvent } from '../core/history-event.ts';
 import {
@@ -14,6 +15,7 @@ import { taskMessage, type TaskMessage } from '../core/task-message.ts';
 import { validateInstanceId, validateTimeoutMs } from '../core/validation.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { CommitLog } from './commit-log.ts';
+import { listDeadLetters, purgeDeadLetters } from './dead-letters.ts';
 import type { HubResources } from './hub-resources.ts';
 import type { InstanceStore } from './instance-store.ts';
 import { InstanceWaiter } from './instance-waiter.ts';
@@ -371,6 +373,7 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
       await Promise.all([
         jsm.streams.purge(names.orchStream, { filter: this.orchSubject(a) }),
         jsm.streams.purge(names.actStream, { filter: names.actSubject(a.partition, a.token) }),
+        purgeDeadLetters(this.res, a.partition, a.token),
       ]);
       const timerKeys = await this.collectTimerKeys(a);
       await Promise.all(timerKeys.map((k) => this.res.timers.purge(k)));
@@ -417,6 +420,15 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
       count += counts.reduce((x, y) => x + y, 0);
     }
     return { deletedInstanceCount: count, isComplete: timeoutMs === undefined ? null : complete };
+  }
+
+  // ---- dead letters
+
+  /** Messages the hub dead-lettered (`DT_H_DEAD`), oldest first. */
+  async listDeadLetters(query?: DeadLetterQuery): Promise<DeadLetter[]> {
+    if (query?.instanceId !== undefined) validateInstanceId(query.instanceId);
+    await this.ready();
+    return listDeadLetters(this.res, query);
   }
 
   // ---- query

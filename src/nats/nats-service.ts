@@ -2,7 +2,7 @@ import type { HubLifecycle } from '../../actors/task-hub-lifecycle.ts';
 import type { ConnectionStatus } from '../core/connection-status.ts';
 import { isDurableTaskError } from '../core/errors.ts';
 import type {
-  ContinueAsNewEventBehaviour, OrchestrationService,
+  AbandonOptions, ContinueAsNewEventBehaviour, OrchestrationService, WorkerCapabilities,
 } from '../core/orchestration-service.ts';
 import type { OrchestrationRuntimeState } from '../core/runtime-state.ts';
 import type { TaskMessage } from '../core/task-message.ts';
@@ -104,8 +104,14 @@ export class NatsOrchestrationService implements OrchestrationService {
     return this.engine.complete(item, completion);
   }
 
-  abandonOrchestrationWorkItem(item: OrchestrationWorkItem): Promise<void> {
-    return this.engine.abandon(item);
+  abandonOrchestrationWorkItem(item: OrchestrationWorkItem, options?: AbandonOptions):
+    Promise<void> {
+    return this.engine.abandon(item, options);
+  }
+
+  /** Advertised in this worker's heartbeat; partitions move to workers that run their work. */
+  setCapabilities(capabilities: WorkerCapabilities): void {
+    this.engine.setCapabilities(capabilities);
   }
 
   releaseOrchestrationWorkItem(item: OrchestrationWorkItem): Promise<void> {
@@ -132,7 +138,7 @@ export class NatsOrchestrationService implements OrchestrationService {
     return this.activities.complete(item, responseMessage);
   }
 
-  abandonActivityWorkItem(item: ActivityWorkItem): Promise<void> {
-    return this.activities.abandon(item);
+  abandonActivityWorkItem(item: ActivityWorkItem, options?: AbandonOptions): Promise<void> {
+    return this.activities.abandon(item, options);
   }
 }

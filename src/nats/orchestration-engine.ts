@@ -6,6 +6,7 @@ import { toStoredState } from '../core/orchestration-state.ts';
 import { OrchestrationRuntimeState, buildOrchestrationState } from '../core/runtime-state.ts';
 import type { HistoryEvent } from '../core/history-event.ts';
 import { taskMessage } from '../core/task-message.ts';
+import type { AbandonOptions, WorkerCapabilities } from '../core/orchestration-service.ts';
 import type { OrchestrationCompletion, OrchestrationWorkItem } from '../core/work-item.ts';
 import type { Logger } from '../logging/logger.ts';
 import {
@@ -19,6 +20,8 @@ import type { HubResources } from './hub-resources.ts';
 import { InstanceCache, type CachedInstance } from './instance-cache.ts';
 import { InstanceStore } from './instance-store.ts';
 import { LeaseManager, type LeaseHost } from './lease-manager.ts';
+import { PoisonGuard } from './poison-guard.ts';
+import { UnhandledWork } from './unhandled-work.ts';
 import { buildOutbox, sendOutbox } from './outbox.ts';
 import { PrefetchBudget } from './prefetch-budget.ts';
 import { requestMux } from './request-mux.ts';
@@ -67,6 +70,9 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
   private readonly partitions = new Map<number, PartitionRuntime>();
   private readonly lockTable = new WorkItemLockTable();
   private readonly leases: LeaseManager;
+  private readonly poison: PoisonGuard;
+  /** Instances abandoned here as not handled, for capability hand-offs (F16). */
+  private readonly unhandled = new UnhandledWork();
   private readonly now: () => number;
   /** Work items not yet completed or given back, checked for lapsed locks. */
   private readonly held = new Set<OrchestrationLockToken>();
@@ -81,6 +87,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     this.store = new InstanceStore(res.instances, res.names, requestMux(res));
     this.prefetch = new PrefetchBudget(res.options.prefetchTotal);
     this.leases = new LeaseManager(res, this, log);
+    this.poison = new PoisonGuard(res, this.log);
     const clock = res.options.clock;
     this.now = () => clock.now();
   }
@@ -106,6 +113,8 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
 
   private expire(token: OrchestrationLockToken): void {
     this.held.delete(token);
+    // A lapsed work item is a failed delivery of its messages (poison rule).
+    if (token.lock.state === 'locked') this.poison.failed(token.batch);
     token.lock.tryApply('lose');
     this.unlock(token, false);
   }
@@ -122,6 +131,15 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     return this.leases.ownedPartitions();
   }
 
+  /** What the worker registered: advertised to other workers for hand-offs. */
+  setCapabilities(capabilities: WorkerCapabilities): void {
+    this.leases.setCapabilities(capabilities);
+  }
+
+  unhandledNames(partition: number): ReadonlySet<string> {
+    return this.unhandled.names(partition);
+  }
+
   // ---- lease host
 
   startPartition(partition: number, epoch: number, waitMs: number): void {
@@ -131,6 +149,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     if (old) void old.stop(false);
     // Another owner may have committed meanwhile: cached histories of the partition are stale.
     this.cache.dropPartition(partition);
+    this.unhandled.dropPartition(partition);
     this.partitions.set(partition, runtime);
     runtime.start(waitMs).catch((err) => {
       backgroundError(this.log, `start partition ${partition}`, err);
@@ -148,6 +167,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     if (!runtime) return;
     this.partitions.delete(partition);
     this.cache.dropPartition(partition);
+    this.unhandled.dropPartition(partition);
     this.ready.retain((s) => s.partition !== runtime);
     this.preloadQueue = this.preloadQueue.filter((s) => s.partition !== runtime);
     await runtime.stop(false);
@@ -166,6 +186,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     }
     this.partitions.delete(partition);
     this.cache.dropPartition(partition);
+    this.unhandled.dropPartition(partition);
     await runtime.stop(true);
   }
 
@@ -319,7 +340,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     const newMessages = plan.batch.some((m) => payloads.hasRefs(m.message.event))
       ? await Promise.all(plan.batch.map((m) => payloads.resolveMessage(m.message)))
       : plan.batch.map((m) => m.message);
-    return {
+    const item: OrchestrationWorkItem = {
       instanceId: slot.instanceId,
       newMessages,
       orchestrationRuntimeState: state,
@@ -327,6 +348,10 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       isExtendedSession: false,
       lockToken: token,
     };
+    // Past the delivery limit: dead-lettered, and the instance fails (design 4, 9.15).
+    if (!(await this.settlePoisoned(item, token))) return item;
+    await this.release(item);
+    return null;
   }
 
   /** The cached instance, loading history and record on a miss (in parallel). */
@@ -483,6 +508,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     runtime.relay.committed(ticket, seq);
     token.lock.apply('complete');
     this.held.delete(token);
+    this.unhandled.done(runtime.partition, slot.token);
     this.afterCommit(slot, entry, built.body, seq, completion,
       completion.newRuntimeState === item.orchestrationRuntimeState);
 
@@ -644,16 +670,51 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     if (entry) entry.record = revision === undefined ? undefined : { value: record, revision };
   }
 
-  async abandon(item: OrchestrationWorkItem): Promise<void> {
+  /**
+   * Gives the batch back with a growing delay. A failure counts toward the
+   * poison limit; work not handled here (unregistered orchestration) does not,
+   * and marks the instance for a capability hand-off.
+   */
+  async abandon(item: OrchestrationWorkItem, options?: AbandonOptions): Promise<void> {
     const token = this.tokenOf(item);
     if (token.lock.state === 'abandoned' || token.lock.state === 'released') return;
     if (token.lock.state === 'lost' || !this.leaseHeld(token)) {
       this.unlock(token, false);
       throw this.lostError(item, token);
     }
+    if (options?.reason === 'not-handled') {
+      this.unhandled.note(token.slot.partition.partition, token.slot.token, item);
+    } else if (!token.aborted) {
+      this.poison.failed(token.batch);
+      // The last failure the limit allows: settled now, as poison.
+      if (await this.settlePoisoned(item, token)) return;
+    }
     token.lock.apply('abandon');
     this.held.delete(token);
     this.unlock(token, !token.aborted);
+  }
+
+  /**
+   * Settles a work item whose batch reached the delivery limit: dead-letters
+   * the messages and commits the failure of the instance. False (nothing
+   * done) when the batch is below the limit.
+   */
+  private async settlePoisoned(item: OrchestrationWorkItem, token: OrchestrationLockToken):
+    Promise<boolean> {
+    const poisoned = this.poison.poisoned(token.batch);
+    if (poisoned.length === 0) return false;
+    try {
+      await this.poison.settle(item, poisoned, token.slot.partition.partition, token.slot.token,
+        (completion) => this.complete(item, completion));
+    } catch (err) {
+      // Given back with a growing delay; the next lock tries again.
+      backgroundError(this.log, 'dead-letter orchestration messages', err);
+      if (token.lock.tryApply('abandon')) {
+        this.held.delete(token);
+        this.unlock(token, true);
+      }
+    }
+    return true;
   }
 
   async release(item: OrchestrationWorkItem): Promise<void> {
@@ -679,8 +740,6 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       slot.held = [...slot.inFlight, ...slot.held].sort((a, b) => a.seq - b.seq);
       slot.inFlight = [];
       if (backOff) {
-        // TODO: orchestration messages are never dead-lettered (design 4 poison rule); repeated
-        // failures only back off (at most 5 min apart), so the runtime's bounded retry decides.
         slot.failures++;
         const delay = slot.failures <= 1 ? 0
           : Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** (slot.failures - 2));
