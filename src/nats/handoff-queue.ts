@@ -1,4 +1,4 @@
-import { MAX_TIMEOUT_MS } from '../util/clock.ts';
+import { longTimeout, type LongTimeout } from '../util/long-timeout.ts';
 
 interface Waiter<T> {
   resolve(value: T | null): void;
@@ -60,18 +60,19 @@ export class HandoffQueue<T> {
       return new Promise((resolve) => setImmediate(() => resolve(this.poll())));
     }
     return new Promise<T | null>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: LongTimeout | undefined;
       const onAbort = (): void => finish(null);
       const waiter: Waiter<T> = { resolve: (v) => finish(v) };
       const finish = (value: T | null): void => {
-        if (timer) clearTimeout(timer);
+        timer?.clear();
         signal?.removeEventListener('abort', onAbort);
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
         resolve(value);
       };
       this.waiters.push(waiter);
-      timer = setTimeout(() => finish(null), Math.min(timeoutMs, MAX_TIMEOUT_MS));
+      // Any length: a wait longer than 2^31-1 ms must not end early.
+      timer = longTimeout(() => finish(null), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

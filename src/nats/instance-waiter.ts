@@ -2,7 +2,7 @@ import type { Msg, Subscription } from '@nats-io/transport-node';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import { backgroundError } from '../logging/nats-events.ts';
-import { MAX_TIMEOUT_MS } from '../util/clock.ts';
+import { longTimeout, type LongTimeout } from '../util/long-timeout.ts';
 import type { HubResources } from './hub-resources.ts';
 import { decodeJson, type InstanceRecord } from './wire.ts';
 
@@ -85,7 +85,7 @@ export class InstanceWaiter {
     if (this.closed) return Promise.reject(closedError());
     const watch = this.subscribe(key);
     return new Promise<InstanceRecord | null>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: LongTimeout | undefined;
       let settled = false;
       const onAbort = (): void => waiter.settle(null, abortError(signal as AbortSignal));
       const waiter: Waiter = {
@@ -93,7 +93,7 @@ export class InstanceWaiter {
         settle: (record, err) => {
           if (settled) return;
           settled = true;
-          if (timer) clearTimeout(timer);
+          timer?.clear();
           signal?.removeEventListener('abort', onAbort);
           watch.waiters.delete(waiter);
           if (watch.waiters.size === 0 && this.keys.get(key) === watch) {
@@ -105,7 +105,8 @@ export class InstanceWaiter {
         },
       };
       watch.waiters.add(waiter);
-      timer = setTimeout(() => waiter.settle(null), Math.min(timeoutMs, MAX_TIMEOUT_MS));
+      // Any length: a wait longer than 2^31-1 ms must not end early.
+      timer = longTimeout(() => waiter.settle(null), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       // The subscription only reports later updates: read the current state once.
       read().then((record) => this.decide(waiter, record), (err) => waiter.settle(null, err));

@@ -1,3 +1,4 @@
+import { childFailedReport, terminatedChildFailure } from '../core/backend-endings.ts';
 import type { DeadLetter, DeadLetterQuery } from '../core/dead-letter.ts';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { ExecutionStartedEvent, HistoryEvent } from '../core/history-event.ts';
@@ -23,6 +24,7 @@ import { encodeInstanceId } from './names.ts';
 import { backendError, isWrongLastSequence } from './nats-errors.ts';
 import { requestMux } from './request-mux.ts';
 import { checkHubConfig } from './provisioning.ts';
+import { removeTimerKey } from './timer-index.ts';
 import { encodeJson, toWireMessage, type InstanceRecord, type TimerEntry } from './wire.ts';
 
 const MAX_CAS_ATTEMPTS = 4;
@@ -143,7 +145,7 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
           await this.publishTerminate(a,
             serializePayload('Replaced by a new execution.', 'termination reason'));
         } else if (status === 'Pending') {
-          await this.res.timers.delete(this.startTimerKey(a, oldExec)).catch(() => undefined);
+          await removeTimerKey(this.res, this.startTimerKey(a, oldExec)).catch(() => undefined);
         }
         // The replaced execution stops being the latest: it keeps its own record from now on.
         if (oldExec !== record.orchestrationInstance.executionId) {
@@ -261,9 +263,10 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
           throw err;
         }
         const exec = rec.orchestrationInstance.executionId;
-        await this.res.timers.delete(this.startTimerKey(a, exec)).catch(() => undefined);
+        await removeTimerKey(this.res, this.startTimerKey(a, exec)).catch(() => undefined);
         // Covers a worker that already picked up the start before the record changed.
         await this.publishTerminate(a, reason);
+        await this.reportTerminatedChild(a, rec, reason);
       } else if (status === 'Running' || status === 'Suspended') {
         await this.publishTerminate(a, reason);
       }
@@ -274,6 +277,25 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
         await this.terminate(this.address(child), reason, true, depth + 1, seen, false);
       }
     }
+  }
+
+  /**
+   * Tells the parent of a Pending child terminated before it ran, in the shape
+   * of the runtime's own report and with the id of the child's own report
+   * (`<child>:<execution>:done:<task>`), so a worker that started the child
+   * meanwhile and reports too is deduplicated.
+   */
+  private async reportTerminatedChild(a: Address, rec: InstanceRecord,
+    reason: string | undefined): Promise<void> {
+    const now = this.res.options.clock.now();
+    const report = childFailedReport(rec.parentInstance, rec.tags,
+      terminatedChildFailure(a.instanceId, reason), now);
+    if (!report || report.event.type !== 'SubOrchestrationInstanceFailed') return;
+    const parent = this.address(report.orchestrationInstance.instanceId);
+    const id = this.res.names.outboxMessageId(a.token, rec.orchestrationInstance.executionId,
+      'done', report.event.taskScheduledId);
+    await this.res.js.publish(this.orchSubject(parent), encodeJson(toWireMessage(report)),
+      { msgID: id });
   }
 
   /** Instance ids of the sub-orchestrations an instance started (all executions). */
@@ -376,7 +398,7 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
         purgeDeadLetters(this.res, a.partition, a.token),
       ]);
       const timerKeys = await this.collectTimerKeys(a);
-      await Promise.all(timerKeys.map((k) => this.res.timers.purge(k)));
+      await Promise.all(timerKeys.map((k) => removeTimerKey(this.res, k)));
       await this.store.purge(a.token);
     } catch (err) {
       throw backendError(`Purging instance '${a.instanceId}'`, err);

@@ -86,8 +86,8 @@ export class TimerIndex {
     this.due.delete(t.key);
     try {
       await this.res.js.publish(t.entry.subject, encodeJson(t.entry.msg), { msgID: t.entry.id });
-      // TODO: each fired timer leaves a delete marker in the timer bucket; nothing compacts them.
-      await this.res.timers.delete(t.key);
+      // No watcher needs to hear of it (this owner dropped it already): purge, leave no marker.
+      await purgeTimerKey(this.res, t.key);
       timerFired(this.log, this.partition, t.key, now - t.at);
     } catch (err) {
       if (this.stopped) return;
@@ -109,4 +109,19 @@ export class TimerIndex {
     await Promise.allSettled([this.loop, this.watchLoop]);
     this.due.clear();
   }
+}
+
+/** Removes a timer-index key with every trace: a stream purge leaves no delete marker. */
+export async function purgeTimerKey(res: HubResources, key: string): Promise<void> {
+  const bucket = res.names.timersBucket;
+  await res.jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${key}` });
+}
+
+/**
+ * Removes a timer-index key that a partition owner may hold in memory: the
+ * delete tells its watch, then the purge takes the delete marker away.
+ */
+export async function removeTimerKey(res: HubResources, key: string): Promise<void> {
+  await res.timers.delete(key);
+  await purgeTimerKey(res, key);
 }
