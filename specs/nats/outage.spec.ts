@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { connect } from '@nats-io/transport-node';
 import { pino, type Logger } from 'pino';
 import { isDurableTaskError } from '../../src/core/errors.ts';
 import { startNatsServer, type EmbeddedServer } from '../../src/embedded/nats-server.ts';
@@ -88,9 +89,15 @@ describe('NATS backend across a server outage', () => {
 
     await server.stop();
     await until('the worker to see the outage', () => worker.connectionState === 'reconnecting');
-    await assert.rejects(client.getOrchestrationState(before.instanceId),
-      (e) => isDurableTaskError(e, 'BACKEND_ERROR'));
-    await new Promise((r) => setTimeout(r, OUTAGE_MS));
+    // Calls meanwhile fail with BACKEND_ERROR (the transport error as its cause).
+    const transport = (e: unknown): boolean => isDurableTaskError(e, 'BACKEND_ERROR');
+    await Promise.all([
+      new Promise((r) => setTimeout(r, OUTAGE_MS)),
+      assert.rejects(client.getOrchestrationState(before.instanceId), transport),
+      assert.rejects(client.createOrchestrationInstance('Gate', { input: 0 }), transport),
+      assert.rejects(client.raiseEvent(before.instanceId, 'open', 'early'), transport),
+      assert.rejects(client.queryInstances(), transport),
+    ]);
     assert.equal(worker.connectionState, 'reconnecting', 'still trying after the old limit');
 
     server = await startNatsServer({ storeDir, port });
@@ -119,5 +126,28 @@ describe('NATS backend across a server outage', () => {
     await worker.stop();
     await workerBackend.close();
     assert.equal(workerBackend.service.connection?.state, 'closed');
+  });
+
+  it('should close the backend when a connection it was given closes for good',
+    { timeout: SAFETY_MS }, async () => {
+    server ??= await startNatsServer({ storeDir });
+    const nc = await connect({ servers: server.url });
+    const backend = await createNatsBackend({ connection: nc, hub: uniqueHubName('own'),
+      partitions: 2, leaseMs: 1_500 });
+    backends.push(backend);
+    const worker = new TaskHubWorker({ backend });
+    worker.addOrchestration('Noop', function* () {
+      return 1;
+    });
+    await worker.start();
+    const client = new TaskHubClient({ backend });
+    await client.createOrchestrationInstance('Noop', { instanceId: 'n' });
+    await nc.close();
+    await until('the worker to see the connection closed', () =>
+      worker.connectionState === 'closed');
+    await assert.rejects(client.getOrchestrationState('n'),
+      (e) => isDurableTaskError(e, 'INVALID_STATE') && /is closed/.test(e.message));
+    await worker.stop();
+    assert.equal(worker.state, 'stopped');
   });
 });

@@ -256,6 +256,11 @@ export class MemoryOrchestrationClient implements OrchestrationServiceClient {
     executionId: string,
   ): Promise<OrchestrationState | null> {
     validateInstanceId(instanceId);
+    if (typeof executionId !== 'string' || executionId === '') {
+      // As the NATS backend: no execution has an empty id.
+      throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+        `An execution id must be a non-empty string, got ${JSON.stringify(executionId)}.`);
+    }
     this.e.lifecycle.assertProvisioned('read an orchestration state');
     const rec = this.e.store.instances.get(instanceId);
     const exec = rec ? this.e.store.findExecution(rec, executionId) : undefined;

@@ -3,6 +3,7 @@ import type { Backend } from '../core/backend.ts';
 import { validateHubName } from '../core/validation.ts';
 import { ActivityRuntime } from './activity-runtime.ts';
 import type { NatsFaultHooks } from './fault-hooks.ts';
+import { guardErrors } from './error-guard.ts';
 import { HubResources } from './hub-resources.ts';
 import { NatsOrchestrationClient } from './nats-client.ts';
 import { NatsOrchestrationService } from './nats-service.ts';
@@ -16,8 +17,6 @@ export type { NatsFaultHooks, FaultAction, CommitFaultInfo } from './fault-hooks
 /** The NATS backend with its internals reachable for tests and tools. */
 export interface NatsBackend extends Backend {
   readonly kind: 'nats';
-  /** The client, with the NATS backend's extras (`listDeadLetters`). */
-  readonly client: NatsOrchestrationClient;
   /** The task hub's name. */
   readonly hub: string;
   /** Partitions this process owns right now. */
@@ -81,11 +80,18 @@ export async function createNatsBackend(options: NatsBackendOptions): Promise<Na
   // Outages are waited out; a connection that closes for good (a given connection its owner
   // closed, or one the server refused) closes the backend: calls fail with INVALID_STATE.
   res.connection.onLost(() => void close());
+  // Public methods throw only DurableTaskError: transport failures are BACKEND_ERROR, calls on a
+  // closed backend INVALID_STATE.
+  const guarded = {
+    hub: resolved.hub,
+    isClosed: () => closing !== undefined || res.connection.state === 'closed',
+    isReconnecting: () => res.connection.state === 'reconnecting',
+  };
   return {
     kind: 'nats',
     hub: resolved.hub,
-    service,
-    client,
+    service: guardErrors(service, guarded),
+    client: guardErrors(client, guarded),
     ownedPartitions: () => engine.ownedPartitions(),
     faults: resolved.faults,
     close,

@@ -1,4 +1,4 @@
-import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
 
 /** JetStream API code of "wrong last sequence" (a failed expected-sequence check). */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -35,4 +35,44 @@ export function backendError(what: string, err: unknown): DurableTaskError {
   if (err instanceof DurableTaskError) return err;
   return new DurableTaskError(ErrorCode.BACKEND_ERROR, `${what} failed: ${errorText(err)}`,
     { cause: err });
+}
+
+/** Names of the NATS client's errors that mean the connection is closed or closing. */
+const CLOSED_ERRORS = new Set(['ClosedConnectionError', 'DrainingConnectionError']);
+
+/** True when the error, or one of its causes, says the NATS connection is closed or draining. */
+export function isConnectionClosed(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && typeof e === 'object' && e !== null; depth++) {
+    if (CLOSED_ERRORS.has((e as { name?: unknown }).name as string)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** The error of a call on a closed backend, as the memory backend words it. */
+export function backendClosedError(operation: string, hub: string, cause?: unknown):
+  DurableTaskError {
+  return new DurableTaskError(ErrorCode.INVALID_STATE,
+    `Cannot ${operation}: the backend of task hub '${hub}' is closed.`,
+    cause === undefined ? undefined : { cause });
+}
+
+/**
+ * What a public method of the NATS backend throws for `err`: a
+ * DurableTaskError as it is (unless the backend has closed meanwhile), a
+ * closed connection or closed backend as INVALID_STATE, any other transport
+ * or storage failure as BACKEND_ERROR naming the operation, with the cause.
+ */
+export function publicError(operation: string, hub: string, err: unknown,
+  state: { closed: boolean; reconnecting: boolean }): DurableTaskError {
+  const transport = !isDurableTaskError(err) || err.code === ErrorCode.BACKEND_ERROR;
+  if (transport && (state.closed || isConnectionClosed(err))) {
+    return backendClosedError(operation, hub, err);
+  }
+  if (isDurableTaskError(err)) return err;
+  const hint = state.reconnecting
+    ? ' (the NATS server is out of reach; the backend keeps reconnecting)' : '';
+  return new DurableTaskError(ErrorCode.BACKEND_ERROR,
+    `${operation} on task hub '${hub}' failed: ${errorText(err)}${hint}`, { cause: err });
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Backend } from '../core/backend.ts';
-import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
 import { newEvent, type HistoryEvent, type Tags } from '../core/history-event.ts';
 import type {
   OrchestrationQuery,
@@ -15,7 +15,7 @@ import { serializePayload } from '../core/payload.ts';
 import { taskMessage } from '../core/task-message.ts';
 import { validateInstanceId, validateName, validateTimeoutMs } from '../core/validation.ts';
 import { silentLogger } from '../logging/logger.ts';
-import { OptionChecks, optionsObject } from '../util/option-checks.ts';
+import { describeValue, OptionChecks, optionsObject } from '../util/option-checks.ts';
 import { newId32 } from './ids.ts';
 
 export interface TaskHubClientOptions {
@@ -97,6 +97,36 @@ function optionalString(value: unknown, what: string): string | undefined {
   return value;
 }
 
+/** An execution id, when given, is a non-empty string (no backend has an empty one). */
+function optionalExecutionId(value: unknown): string | undefined {
+  const id = optionalString(value, 'executionId');
+  if (id === '') throw invalid('executionId must not be empty.');
+  return id;
+}
+
+/** A method's options argument: absent is `{}`; null or a non-object is refused. */
+function callOptions<T extends object>(value: T | undefined, method: string): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid(`The options of ${method} must be an object, got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
+/**
+ * Runs a backend call so that it fails only with DurableTaskError: anything
+ * else a client implementation throws becomes BACKEND_ERROR, with the cause.
+ */
+async function backendCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isDurableTaskError(err)) throw err;
+    throw new DurableTaskError(ErrorCode.BACKEND_ERROR,
+      `${operation} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
 /**
  * Starts, signals, inspects and cleans up orchestration instances through
  * the backend's `OrchestrationServiceClient` (contract.md §1.8). Every input
@@ -128,8 +158,9 @@ export class TaskHubClient {
    */
   async createOrchestrationInstance(
     name: string,
-    options: CreateOrchestrationInstanceOptions = {},
+    given?: CreateOrchestrationInstanceOptions,
   ): Promise<{ instanceId: string; executionId: string }> {
+    const options = callOptions(given, 'createOrchestrationInstance');
     validateName(name, 'orchestration');
     const instanceId = options.instanceId === undefined
       ? newId32()
@@ -152,25 +183,27 @@ export class TaskHubClient {
       name, version, input, tags,
       scheduledStartTime: startAt?.toISOString(),
     });
-    await this.#client.createOrchestration(taskMessage(start, { instanceId, executionId }),
-      { dedupeStatuses: dedupeStatuses ?? null });
+    await backendCall('createOrchestrationInstance', () => this.#client.createOrchestration(
+      taskMessage(start, { instanceId, executionId }), { dedupeStatuses: dedupeStatuses ?? null }));
     if (initial !== undefined) {
-      await this.#client.sendOrchestrationMessage(taskMessage(
-        newEvent({ type: 'EventRaised', name: initial.name, input: eventData }), { instanceId }));
+      const raised = newEvent({ type: 'EventRaised', name: initial.name, input: eventData });
+      await backendCall('createOrchestrationInstance', () =>
+        this.#client.sendOrchestrationMessage(taskMessage(raised, { instanceId })));
     }
     return { instanceId, executionId };
   }
 
   /** Raises an external event; `executionId` pins it to one execution. */
   async raiseEvent(instanceId: string, eventName: string, data?: unknown,
-    options: { executionId?: string } = {}): Promise<void> {
+    given?: { executionId?: string }): Promise<void> {
+    const options = callOptions(given, 'raiseEvent');
     validateInstanceId(instanceId);
     validateName(eventName, 'event');
-    const executionId = optionalString(options.executionId, 'executionId');
+    const executionId = optionalExecutionId(options.executionId);
     const input = serializePayload(data, `data of event '${eventName}'`);
-    await this.#client.sendOrchestrationMessage(taskMessage(
+    await backendCall('raiseEvent', () => this.#client.sendOrchestrationMessage(taskMessage(
       newEvent({ type: 'EventRaised', name: eventName, input }),
-      executionId === undefined ? { instanceId } : { instanceId, executionId }));
+      executionId === undefined ? { instanceId } : { instanceId, executionId })));
   }
 
   /**
@@ -179,73 +212,87 @@ export class TaskHubClient {
    */
   async waitForOrchestration(
     instanceId: string,
-    options: WaitForOrchestrationOptions = {},
+    given?: WaitForOrchestrationOptions,
   ): Promise<OrchestrationState | null> {
+    const options = callOptions(given, 'waitForOrchestration');
     validateInstanceId(instanceId);
     const timeoutMs = validateTimeoutMs(options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
       'wait timeout');
-    const executionId = optionalString(options.executionId, 'executionId');
-    return this.#client.waitForOrchestration(instanceId, {
-      timeoutMs,
-      ...(executionId !== undefined ? { executionId } : {}),
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    });
+    const executionId = optionalExecutionId(options.executionId);
+    const signal = options.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw invalid(`signal must be an AbortSignal, got ${describeValue(signal)}.`);
+    }
+    return backendCall('waitForOrchestration', () => this.#client.waitForOrchestration(
+      instanceId, {
+        timeoutMs,
+        ...(executionId !== undefined ? { executionId } : {}),
+        ...(signal !== undefined ? { signal } : {}),
+      }));
   }
 
   /** Terminates the current execution; the reason becomes its output (JSON text). */
   async terminate(instanceId: string, reason?: string,
-    options: { recursive?: boolean } = {}): Promise<void> {
+    given?: { recursive?: boolean }): Promise<void> {
+    const options = callOptions(given, 'terminate');
     validateInstanceId(instanceId);
     const text = optionalString(reason, 'reason');
-    await this.#client.forceTerminateOrchestration(instanceId,
-      serializePayload(text ?? '', 'termination reason'),
-      { recursive: options.recursive ?? false });
+    const output = serializePayload(text ?? '', 'termination reason');
+    await backendCall('terminate', () => this.#client.forceTerminateOrchestration(instanceId,
+      output, { recursive: options.recursive ?? false }));
   }
 
   async suspend(instanceId: string, reason?: string): Promise<void> {
     validateInstanceId(instanceId);
     const text = optionalString(reason, 'reason');
-    await this.#client.sendOrchestrationMessage(taskMessage(
-      newEvent({ type: 'ExecutionSuspended', reason: text }), { instanceId }));
+    await backendCall('suspend', () => this.#client.sendOrchestrationMessage(taskMessage(
+      newEvent({ type: 'ExecutionSuspended', reason: text }), { instanceId })));
   }
 
   async resume(instanceId: string, reason?: string): Promise<void> {
     validateInstanceId(instanceId);
     const text = optionalString(reason, 'reason');
-    await this.#client.sendOrchestrationMessage(taskMessage(
-      newEvent({ type: 'ExecutionResumed', reason: text }), { instanceId }));
+    await backendCall('resume', () => this.#client.sendOrchestrationMessage(taskMessage(
+      newEvent({ type: 'ExecutionResumed', reason: text }), { instanceId })));
   }
 
   /** The latest execution's state, or the given execution's; null when unknown. */
   async getOrchestrationState(instanceId: string,
-    options: { executionId?: string } = {}): Promise<OrchestrationState | null> {
+    given?: { executionId?: string }): Promise<OrchestrationState | null> {
+    const options = callOptions(given, 'getOrchestrationState');
     validateInstanceId(instanceId);
-    const executionId = optionalString(options.executionId, 'executionId');
+    const executionId = optionalExecutionId(options.executionId);
     if (executionId !== undefined) {
-      return this.#client.getOrchestrationStateOfExecution(instanceId, executionId);
+      return backendCall('getOrchestrationState', () =>
+        this.#client.getOrchestrationStateOfExecution(instanceId, executionId));
     }
-    const states = await this.#client.getOrchestrationState(instanceId);
+    const states = await backendCall('getOrchestrationState', () =>
+      this.#client.getOrchestrationState(instanceId));
     return states[0] ?? null;
   }
 
   /** Every execution's state, latest first; empty for an unknown instance. */
   async getOrchestrationStates(instanceId: string): Promise<OrchestrationState[]> {
     validateInstanceId(instanceId);
-    return this.#client.getOrchestrationState(instanceId, { allExecutions: true });
+    return backendCall('getOrchestrationStates', () =>
+      this.#client.getOrchestrationState(instanceId, { allExecutions: true }));
   }
 
   /** History of one execution (the latest when absent). */
   async getOrchestrationHistory(instanceId: string, executionId?: string): Promise<HistoryEvent[]> {
     validateInstanceId(instanceId);
-    return this.#client.getOrchestrationHistory(instanceId,
-      optionalString(executionId, 'executionId'));
+    const execution = optionalExecutionId(executionId);
+    return backendCall('getOrchestrationHistory', () =>
+      this.#client.getOrchestrationHistory(instanceId, execution));
   }
 
   /** Removes a finished instance; `NOT_COMPLETED` when it still runs. */
   async purgeInstance(instanceId: string,
-    options: { recursive?: boolean } = {}): Promise<PurgeResult> {
+    given?: { recursive?: boolean }): Promise<PurgeResult> {
+    const options = callOptions(given, 'purgeInstance');
     validateInstanceId(instanceId);
-    return this.#client.purgeInstanceState(instanceId, { recursive: options.recursive ?? false });
+    return backendCall('purgeInstance', () =>
+      this.#client.purgeInstanceState(instanceId, { recursive: options.recursive ?? false }));
   }
 
   async purgeInstances(filter: PurgeInstanceFilter): Promise<PurgeResult> {
@@ -257,7 +304,7 @@ export class TaskHubClient {
     if (filter.createdTimeTo != null) checkDate(filter.createdTimeTo, 'createdTimeTo');
     if (filter.runtimeStatus != null) checkStatuses(filter.runtimeStatus);
     if (filter.timeoutMs != null) validateTimeoutMs(filter.timeoutMs, 'purge timeout');
-    return this.#client.purgeInstances(filter);
+    return backendCall('purgeInstances', () => this.#client.purgeInstances(filter));
   }
 
   async queryInstances(query: OrchestrationQuery = {},
@@ -273,6 +320,10 @@ export class TaskHubClient {
     if (query.pageSize !== undefined && (!Number.isInteger(query.pageSize) || query.pageSize < 1)) {
       throw invalid(`pageSize must be a positive integer, got ${String(query.pageSize)}.`);
     }
-    return this.#client.queryInstances(query, signal);
+    if (query.continuationToken != null && typeof query.continuationToken !== 'string') {
+      throw invalid('continuationToken must be a string or null, got ' +
+        `${describeValue(query.continuationToken)}.`);
+    }
+    return backendCall('queryInstances', () => this.#client.queryInstances(query, signal));
   }
 }
