@@ -26,6 +26,11 @@ export function failureBeatsContinueAsNew(log: Logger, f: InstanceFields): void 
     'orchestrator failed after requesting continue-as-new; the failure wins');
 }
 
+export function finallyFailed(log: Logger, f: InstanceFields & { err: unknown }): void {
+  log.warn({ event: 'runtime.finally_failed', ...f },
+    'a finally block of an ended orchestrator threw; the error is dropped');
+}
+
 export function continueAsNewLoopCapped(log: Logger, f: InstanceFields & { loops: number }): void {
   log.info({ event: 'runtime.continue_as_new_capped', ...f },
     'too many continue-as-new in one episode; the next execution runs in a new episode');

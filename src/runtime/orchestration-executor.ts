@@ -32,6 +32,8 @@ export const SPLIT_TIMER_ID = -100;
 
 /** Bound on synchronous generator steps without waiting (a yield loop that never blocks). */
 const MAX_STEPS_WITHOUT_WAIT = 10_000_000;
+/** Bound on yields inside `finally` blocks of an orchestrator that was ended. */
+const MAX_FINALLY_YIELDS = 100;
 
 export interface ExecutorOptions {
   readonly logger?: Logger;
@@ -191,12 +193,14 @@ export class OrchestrationExecutor implements ExecutionHost {
   }
 
   scheduleActivity<T>(name: string, version: string, input?: string, tags?: Tags): Task<T> {
+    this.#assertLive('call an activity');
     const id = this.#nextId++;
     this.#pending.set(id, { kind: 'scheduleTask', id, name, version, input, tags });
     return this.#open<T>(id, 'activity', name);
   }
 
   scheduleTimer(fireAtMs: number): TimerTask {
+    this.#assertLive('create a timer');
     const id = this.#nextId++;
     const fireAt = new Date(fireAtMs);
     this.#pending.set(id, { kind: 'createTimer', id, fireAt: fireAt.toISOString() });
@@ -216,6 +220,7 @@ export class OrchestrationExecutor implements ExecutionHost {
     tags: Tags | undefined,
     fireAndForget: boolean,
   ): { task: Task<T>; instanceId: string } {
+    this.#assertLive('start a sub-orchestration');
     const id = this.#nextId++;
     const childId = instanceId ?? `${this.started.orchestrationInstance.instanceId}:` +
       id.toString(16).padStart(4, '0');
@@ -231,6 +236,7 @@ export class OrchestrationExecutor implements ExecutionHost {
   }
 
   scheduleSendEvent(instanceId: string, name: string, input?: string): void {
+    this.#assertLive('send an event');
     const id = this.#nextId++;
     this.#pending.set(id, { kind: 'sendEvent', id, instanceId, name, input });
   }
@@ -262,6 +268,8 @@ export class OrchestrationExecutor implements ExecutionHost {
 
   requestContinueAsNew(input: string | undefined, version: string | undefined,
     preserve: boolean | undefined): void {
+    // Termination is final: a continue-as-new from a `finally` after it is ignored.
+    if (this.#halted) return;
     this.#continueAsNew = { input, version, preserve: preserve ?? this.#behaviour === 'carryover' };
   }
 
@@ -491,9 +499,8 @@ export class OrchestrationExecutor implements ExecutionHost {
   }
 
   /**
-   * Ends the execution now: drops unrecorded decisions and runs no more user code.
-   * TODO: the generator is dropped, not `return()`ed, so its `finally` blocks do not run on
-   * terminate; running them could schedule work after the end.
+   * Ends the execution now: drops unrecorded decisions, then returns the
+   * generator so its `finally` blocks run; they cannot schedule anything.
    */
   #halt(status: 'Terminated' | 'Failed', result: string | undefined,
     failureDetails: FailureDetails | undefined): void {
@@ -503,9 +510,34 @@ export class OrchestrationExecutor implements ExecutionHost {
     this.#queued = [];
     this.#pending.clear();
     this.#continueAsNew = undefined;
+    const generator = this.#generator;
     this.#generator = undefined;
+    this.#awaiting = undefined;
     this.#setCompletion({ kind: 'completeOrchestration', id: this.#nextId++, status, result,
       failureDetails });
+    if (generator) this.#close(generator);
+  }
+
+  /**
+   * Runs the `finally` blocks of an ended orchestrator (`return()`): the
+   * scheduling calls throw there, a `yield` in them is returned again (a
+   * bounded number of times), and what they throw is logged and dropped.
+   */
+  #close(generator: Generator<unknown, unknown, unknown>): void {
+    try {
+      for (let i = 0; i < MAX_FINALLY_YIELDS; i++) {
+        if (generator.return(undefined).done) return;
+      }
+    } catch (err) {
+      events.finallyFailed(this.#logger, { ...this.#ids(), err });
+    }
+  }
+
+  #assertLive(what: string): void {
+    if (!this.#halted) return;
+    throw new DurableTaskError(ErrorCode.INVALID_STATE,
+      `Cannot ${what}: the orchestration has ended (terminated or failed); code in a finally ` +
+      'block after the end runs, but schedules nothing.');
   }
 
   #setCompletion(action: CompleteOrchestrationAction): void {

@@ -487,6 +487,55 @@ describe('OrchestrationExecutor', () => {
       assert.equal(r.completion?.result, '"sayōnara"');
     });
 
+    it('should run finally blocks on terminate, scheduling nothing from them', () => {
+      const log: string[] = [];
+      const fn: Orchestrator = function* (ctx) {
+        try {
+          yield ctx.waitForExternalEvent('never');
+        } finally {
+          log.push('cleanup');
+          try {
+            ctx.callActivity('Undo');
+          } catch (err) {
+            log.push((err as { code?: string }).code ?? String(err));
+          }
+          ctx.continueAsNew('again');
+        }
+      };
+      const r = run(fn, [os(), started('S'), oc()], [os(), terminated('stop')]);
+      assert.deepEqual(log, ['cleanup', 'INVALID_STATE']);
+      assert.deepEqual(kinds(r.actions), ['completeOrchestration#0']);
+      assert.equal(r.completion?.status, 'Terminated');
+    });
+
+    it('should end a finally that yields or throws after terminate, and still terminate', () => {
+      let yields = 0;
+      const yielding: Orchestrator = function* (ctx) {
+        try {
+          yield ctx.waitForExternalEvent('never');
+        } finally {
+          for (;;) {
+            yields++;
+            yield ctx.waitForExternalEvent('more');
+          }
+        }
+      };
+      const r = run(yielding, [os(), started('S'), oc()], [os(), terminated('stop')]);
+      assert.equal(r.completion?.status, 'Terminated');
+      assert.ok(yields >= 1 && yields <= 100, `finally ran ${yields} times`);
+      const throwing: Orchestrator = function* (ctx) {
+        try {
+          yield ctx.createTimer(60_000);
+        } finally {
+          yield ctx.createTimer(1);
+        }
+      };
+      const t = run(throwing, [os(), started('S'), timerCreated(0), oc()],
+        [os(), terminated('stop')]);
+      assert.deepEqual(kinds(t.actions), ['completeOrchestration#1']);
+      assert.equal(t.completion?.result, '"stop"');
+    });
+
     it('should drop a continue-as-new and new decisions once terminated', () => {
       const fn: Orchestrator = function* (ctx) {
         yield ctx.waitForExternalEvent('x');
