@@ -1,7 +1,5 @@
 import type { CommitBody, OutboxEntry } from './wire.ts';
 
-const encoder = new TextEncoder();
-
 /** JSON texts made while encoding a commit, reused by the sends that follow it. */
 interface CommitTexts {
   readonly state: string;
@@ -28,16 +26,16 @@ export function encodeCommit(body: CommitBody): Uint8Array {
   });
   const head = JSON.stringify(rest).slice(0, -1);
   const sep = head.length > 1 ? ',' : '';
-  return encoder.encode(`${head}${sep}"state":${stateText},"outbox":[${entries.join(',')}]}`);
+  return Buffer.from(`${head}${sep}"state":${stateText},"outbox":[${entries.join(',')}]}`, 'utf8');
 }
 
 /** The bytes of an outbox entry's message (its text from the commit when there is one). */
 export function encodeOutboxMessage(e: OutboxEntry): Uint8Array {
-  return encoder.encode(entryTexts.get(e) ?? JSON.stringify(e.msg));
+  return Buffer.from(entryTexts.get(e) ?? JSON.stringify(e.msg), 'utf8');
 }
 
 /** The bytes of the instance record a commit implies: its snapshot plus `commitSeq`. */
 export function encodeCommitRecord(body: CommitBody, commitSeq: number): Uint8Array {
   const text = commitTexts.get(body)?.state ?? JSON.stringify(body.state);
-  return encoder.encode(`${text.slice(0, -1)},"commitSeq":${commitSeq}}`);
+  return Buffer.from(`${text.slice(0, -1)},"commitSeq":${commitSeq}}`, 'utf8');
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.ts';
 import { backgroundError } from '../logging/nats-events.ts';
 import { longTimeout, type LongTimeout } from '../util/long-timeout.ts';
 import type { HubResources } from './hub-resources.ts';
+import { requestMux } from './request-mux.ts';
 import { decodeJson, type InstanceRecord } from './wire.ts';
 
 /**
@@ -21,7 +22,8 @@ interface Waiter {
 
 /** One subscription on a record's subject and the waits it serves. */
 interface KeyWatch {
-  readonly sub: Subscription;
+  /** Set once the subscription is made (with the other sends of its event-loop turn). */
+  sub: Subscription | undefined;
   readonly waiters: Set<Waiter>;
 }
 
@@ -44,8 +46,13 @@ export class InstanceWaiter {
     if (watch) return watch;
     const subject = `$KV.${this.res.names.instancesBucket}.${key}`;
     const waiters = new Set<Waiter>();
-    const sub = this.res.nc.subscribe(subject, {
-      callback: (err, msg) => {
+    watch = { sub: undefined, waiters };
+    const made = watch;
+    // Subscribed in the same socket write as the read that follows (both go through the mux,
+    // in order), so no update can slip between them.
+    requestMux(this.res).defer(() => {
+      if (this.keys.get(key) !== made) return;
+      made.sub = this.res.nc.subscribe(subject, { callback: (err, msg) => {
         if (err) {
           if (!this.closed) backgroundError(this.log, 'instance record subscription', err);
           return;
@@ -58,9 +65,8 @@ export class InstanceWaiter {
           return;
         }
         for (const w of waiters) void this.decide(w, record);
-      },
+      } });
     });
-    watch = { sub, waiters };
     this.keys.set(key, watch);
     return watch;
   }
@@ -98,7 +104,8 @@ export class InstanceWaiter {
           watch.waiters.delete(waiter);
           if (watch.waiters.size === 0 && this.keys.get(key) === watch) {
             this.keys.delete(key);
-            watch.sub.unsubscribe();
+            // With the next sends (after the subscription, if it is still to be made).
+            requestMux(this.res).defer(() => watch.sub?.unsubscribe());
           }
           if (err !== undefined) reject(err);
           else resolve(record);
@@ -117,7 +124,7 @@ export class InstanceWaiter {
     this.closed = true;
     for (const watch of [...this.keys.values()]) {
       for (const w of [...watch.waiters]) w.settle(null, closedError());
-      watch.sub.unsubscribe();
+      watch.sub?.unsubscribe();
     }
     this.keys.clear();
   }

@@ -182,7 +182,7 @@ export class RequestMux {
     query: { last_by_subj: string } | { seq: number; next_by_subj: string }):
     Promise<DirectMessage | null> {
     const subject = `$JS.API.DIRECT.GET.${stream}`;
-    const msg = await this.request(subject, encoder.encode(JSON.stringify(query)), undefined,
+    const msg = await this.request(subject, Buffer.from(JSON.stringify(query), 'utf8'), undefined,
       `Reading from ${stream}`);
     noResponders(msg, stream);
     const h = msg.headers;
@@ -210,8 +210,6 @@ export class RequestMux {
     this.pending.clear();
   }
 }
-
-const encoder = new TextEncoder();
 
 function noResponders(msg: Msg, what: string): void {
   if (msg.headers?.code === 503) {

@@ -3,7 +3,6 @@ import type { HistoryEvent } from '../core/history-event.ts';
 import type { StoredOrchestrationState } from '../core/orchestration-state.ts';
 import type { TaskMessage } from '../core/task-message.ts';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** A message as it travels on the orchestration and activity streams. */
@@ -70,8 +69,9 @@ export interface TimerEntry {
   readonly msg: WireTaskMessage;
 }
 
+/** UTF-8 JSON bytes. `Buffer.from` is several times faster than TextEncoder for small texts. */
 export function encodeJson(value: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(value));
+  return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
 export function decodeJson<T>(data: Uint8Array, what: string): T {
