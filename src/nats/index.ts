@@ -17,6 +17,8 @@ export type { NatsFaultHooks, FaultAction, CommitFaultInfo } from './fault-hooks
 /** The NATS backend with its internals reachable for tests and tools. */
 export interface NatsBackend extends Backend {
   readonly kind: 'nats';
+  /** The client, with the NATS backend's extras (`listDeadLetters`). */
+  readonly client: NatsOrchestrationClient;
   /** The task hub's name. */
   readonly hub: string;
   /** Partitions this process owns right now. */

@@ -1,3 +1,5 @@
+import { childFailedReport, terminatedChildFailure } from '../core/backend-endings.ts';
+import type { DeadLetter, DeadLetterQuery } from '../core/dead-letter.ts';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { ExecutionStartedEvent, HistoryEvent } from '../core/history-event.ts';
 import {
@@ -14,6 +16,7 @@ import { taskMessage, type TaskMessage } from '../core/task-message.ts';
 import { validateInstanceId, validateTimeoutMs } from '../core/validation.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { CommitLog } from './commit-log.ts';
+import { listDeadLetters, purgeDeadLetters } from './dead-letters.ts';
 import type { HubResources } from './hub-resources.ts';
 import type { InstanceStore } from './instance-store.ts';
 import { InstanceWaiter } from './instance-waiter.ts';
@@ -22,6 +25,7 @@ import { backendError, isWrongLastSequence } from './nats-errors.ts';
 import { requestMux } from './request-mux.ts';
 import { checkHubConfig } from './provisioning.ts';
 import { decodeQueryToken, encodeQueryToken } from './query-token.ts';
+import { removeTimerKey } from './timer-index.ts';
 import { encodeJson, toWireMessage, type InstanceRecord, type TimerEntry } from './wire.ts';
 
 const MAX_CAS_ATTEMPTS = 4;
@@ -142,7 +146,7 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
           await this.publishTerminate(a,
             serializePayload('Replaced by a new execution.', 'termination reason'));
         } else if (status === 'Pending') {
-          await this.res.timers.delete(this.startTimerKey(a, oldExec)).catch(() => undefined);
+          await removeTimerKey(this.res, this.startTimerKey(a, oldExec)).catch(() => undefined);
         }
         // The replaced execution stops being the latest: it keeps its own record from now on.
         if (oldExec !== record.orchestrationInstance.executionId) {
@@ -260,9 +264,10 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
           throw err;
         }
         const exec = rec.orchestrationInstance.executionId;
-        await this.res.timers.delete(this.startTimerKey(a, exec)).catch(() => undefined);
+        await removeTimerKey(this.res, this.startTimerKey(a, exec)).catch(() => undefined);
         // Covers a worker that already picked up the start before the record changed.
         await this.publishTerminate(a, reason);
+        await this.reportTerminatedChild(a, rec, reason);
       } else if (status === 'Running' || status === 'Suspended') {
         await this.publishTerminate(a, reason);
       }
@@ -273,6 +278,25 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
         await this.terminate(this.address(child), reason, true, depth + 1, seen, false);
       }
     }
+  }
+
+  /**
+   * Tells the parent of a Pending child terminated before it ran, in the shape
+   * of the runtime's own report and with the id of the child's own report
+   * (`<child>:<execution>:done:<task>`), so a worker that started the child
+   * meanwhile and reports too is deduplicated.
+   */
+  private async reportTerminatedChild(a: Address, rec: InstanceRecord,
+    reason: string | undefined): Promise<void> {
+    const now = this.res.options.clock.now();
+    const report = childFailedReport(rec.parentInstance, rec.tags,
+      terminatedChildFailure(a.instanceId, reason), now);
+    if (!report || report.event.type !== 'SubOrchestrationInstanceFailed') return;
+    const parent = this.address(report.orchestrationInstance.instanceId);
+    const id = this.res.names.outboxMessageId(a.token, rec.orchestrationInstance.executionId,
+      'done', report.event.taskScheduledId);
+    await this.res.js.publish(this.orchSubject(parent), encodeJson(toWireMessage(report)),
+      { msgID: id });
   }
 
   /** Instance ids of the sub-orchestrations an instance started (all executions). */
@@ -372,9 +396,10 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
       await Promise.all([
         jsm.streams.purge(names.orchStream, { filter: this.orchSubject(a) }),
         jsm.streams.purge(names.actStream, { filter: names.actSubject(a.partition, a.token) }),
+        purgeDeadLetters(this.res, a.partition, a.token),
       ]);
       const timerKeys = await this.collectTimerKeys(a);
-      await Promise.all(timerKeys.map((k) => this.res.timers.purge(k)));
+      await Promise.all(timerKeys.map((k) => removeTimerKey(this.res, k)));
       await this.store.purge(a.token);
     } catch (err) {
       throw backendError(`Purging instance '${a.instanceId}'`, err);
@@ -418,6 +443,15 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
       count += counts.reduce((x, y) => x + y, 0);
     }
     return { deletedInstanceCount: count, isComplete: timeoutMs === undefined ? null : complete };
+  }
+
+  // ---- dead letters
+
+  /** Messages the hub dead-lettered (`DT_H_DEAD`), oldest first. */
+  async listDeadLetters(query?: DeadLetterQuery): Promise<DeadLetter[]> {
+    if (query?.instanceId !== undefined) validateInstanceId(query.instanceId);
+    await this.ready();
+    return listDeadLetters(this.res, query);
   }
 
   // ---- query
