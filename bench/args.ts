@@ -60,6 +60,8 @@ const USAGE = `usage: npm run bench -- [options]
   --waiting <w>       instances waiting on an event in the memory run (default 10000)
   --no-ops            do not count JetStream operations
   --quick             smoke test: small counts, 1 run
+  --js                run from one esbuild bundle (plain JavaScript, no tsx), as compiled
+                      code runs; the env line names which
   --profile <dir>     after the timed runs, one CPU-profiled run and one stage-timed run
                       per workload (summaries on stderr, .cpuprofile files in <dir>)
   --backend-options <json>, --worker-options <json>

@@ -93,7 +93,8 @@ export function summarise(profile: CpuProfile, top: number): string {
 }
 
 const file = process.argv[2];
-if (file && import.meta.url === `file://${process.argv[1]}`) {
+// Run as a script (in a bundled bench every module shares the bundle's URL: not then).
+if (file && import.meta.url === `file://${process.argv[1]}` && !process.env['DT_BENCH_BUNDLED']) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   process.stdout.write(`${summarise(profile, Number(process.argv[3] ?? 40))}\n`);
 }

@@ -4,8 +4,11 @@
  * puts the worker in a child process). JSON lines on stdout, a table and
  * progress on stderr. See bench/NOTES.md for what the figures mean.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, type BenchArgs } from './args.ts';
 import type { BenchContext } from './context.ts';
 import { floorSection } from './floor.ts';
@@ -20,7 +23,7 @@ const BUDGET_MS = 9 * 60_000;
 function main(): Promise<number> {
   let args: BenchArgs;
   try {
-    args = parseArgs(process.argv.slice(2));
+    args = parseArgs(process.argv.slice(2).filter((a) => a !== JS_FLAG));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return Promise.resolve(2);
@@ -68,6 +71,7 @@ async function run(ctx: BenchContext, lines: Record<string, unknown>[], started:
   Promise<number> {
   const { args } = ctx;
   ctx.emit({ test: 'env', node: process.version, cpus: cpus().length, ...codeVersion(),
+    code: process.env['DT_BENCH_BUNDLED'] ? 'bundled JavaScript (--js)' : 'TypeScript through tsx',
     load: loadavg().map((l) => round(l, 2)), quick: args.quick });
   ctx.note(`bench: node ${process.version}, ${cpus().length} cpus, ` +
     `${round(totalmem() / 2 ** 30, 0)} GB, load ${loadavg().map((l) => round(l, 2)).join(' ')}; ` +
@@ -177,7 +181,42 @@ process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
 process.stdout.on('error', () => onSignal('SIGPIPE'));
 
-main().then((code) => {
+/**
+ * `--js`: runs the whole bench from one esbuild bundle of this directory's
+ * code and src/ (packages stay external), without the TypeScript loader, as
+ * compiled code runs in production. tsx costs 10-15 % CPU here (its helpers
+ * name every closure it makes).
+ */
+const JS_FLAG = '--js';
+
+async function runBundled(): Promise<number> {
+  const benchDir = dirname(fileURLToPath(import.meta.url));
+  const dir = join(benchDir, '..', 'node_modules', '.cache', 'dt-bench');
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, `run-${process.pid}.mjs`);
+  const esbuild = (await import('esbuild' as string)) as {
+    build(options: Record<string, unknown>): Promise<unknown>;
+  };
+  await esbuild.build({
+    entryPoints: [join(benchDir, 'run.ts')], bundle: true, platform: 'node', format: 'esm',
+    packages: 'external', outfile, logLevel: 'silent',
+  });
+  try {
+    const child = spawn(process.execPath, [outfile, ...process.argv.slice(2)
+      .filter((a) => a !== JS_FLAG)], {
+      stdio: 'inherit',
+      env: { ...process.env, DT_BENCH_BUNDLED: '1', DT_BENCH_DIR: benchDir },
+    });
+    return await new Promise<number>((resolve) => {
+      child.on('exit', (code) => resolve(code ?? 1));
+    });
+  } finally {
+    rmSync(outfile, { force: true });
+  }
+}
+
+const bundled = process.argv.includes(JS_FLAG) && !process.env['DT_BENCH_BUNDLED'];
+(bundled ? runBundled() : main()).then((code) => {
   process.exitCode = code;
   // Open handles of a failed section must not keep the process alive.
   setTimeout(() => process.exit(code), 2_000).unref();

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -54,7 +54,7 @@ export async function memorySection(ctx: BenchContext): Promise<void> {
     // loader alone adds ~35-40 MB; BENCH_MEMORY_WORKER_TSX=1 measures with it.
     bundled = process.env['BENCH_MEMORY_WORKER_JS'] ? undefined : await bundleWorker(ctx);
     const prebuilt = process.env['BENCH_MEMORY_WORKER_JS'] ?? bundled;
-    child = fork(prebuilt ?? fileURLToPath(new URL('./memory-worker.ts', import.meta.url)), [], {
+    child = fork(prebuilt ?? join(benchDir(), 'memory-worker.ts'), [], {
       execArgv: prebuilt ? ['--expose-gc'] : ['--expose-gc', '--import', 'tsx'],
       env: { ...process.env, BENCH_NATS_URL: server.url, BENCH_HUB: hub,
         BENCH_BACKEND_OPTIONS: JSON.stringify(ctx.args.backendOptions),
@@ -185,6 +185,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
+/** This directory (a bundled bench, `--js`, names it in DT_BENCH_DIR). */
+function benchDir(): string {
+  return process.env['DT_BENCH_DIR'] ?? dirname(fileURLToPath(import.meta.url));
+}
+
 /** Bundles memory-worker.ts into one .mjs file (undefined: run it through tsx instead). */
 async function bundleWorker(ctx: BenchContext): Promise<string | undefined> {
   if (process.env['BENCH_MEMORY_WORKER_TSX'] === '1') return undefined;
@@ -194,7 +199,7 @@ async function bundleWorker(ctx: BenchContext): Promise<string | undefined> {
       build(options: Record<string, unknown>): Promise<unknown>;
     };
     await esbuild.build({
-      entryPoints: [fileURLToPath(new URL('./memory-worker.ts', import.meta.url))],
+      entryPoints: [join(benchDir(), 'memory-worker.ts')],
       bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'silent',
       banner: { js: "import { createRequire as __cr } from 'node:module'; " +
         'const require = __cr(import.meta.url);' },
