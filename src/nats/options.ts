@@ -28,6 +28,11 @@ export interface NatsBackendOptions {
   readonly dedupeRule?: DedupeRule;
   /** Deliveries before a message is dead-lettered. @default 10 */
   readonly maxDeliveries?: number;
+  /**
+   * How often a partition owner looks for Pending records whose start was
+   * never sent (their creator died), besides once on takeover. @default 300000
+   */
+  readonly pendingScanIntervalMs?: number;
   /** Publish de-duplication window of the streams. @default 120000 */
   readonly duplicateWindowMs?: number;
   /** Stream replicas (3 on a cluster). @default 1 */
@@ -74,6 +79,7 @@ export interface ResolvedNatsOptions {
   readonly maxMessagesPerCheckpoint: number;
   readonly dedupeRule: DedupeRule;
   readonly maxDeliveries: number;
+  readonly pendingScanIntervalMs: number;
   readonly duplicateWindowMs: number;
   readonly replicas: number;
   readonly payloadLimitBytes: number;
@@ -126,6 +132,8 @@ export function resolveNatsOptions(given: NatsBackendOptions): ResolvedNatsOptio
       options.maxMessagesPerCheckpoint, 0, { min: 0 }),
     dedupeRule: c.oneOf('dedupeRule', options.dedupeRule, ['default', 'legacy'], 'default'),
     maxDeliveries: count('maxDeliveries', 10),
+    pendingScanIntervalMs: c.duration('pendingScanIntervalMs', options.pendingScanIntervalMs,
+      300_000, { min: 100 }),
     duplicateWindowMs: c.duration('duplicateWindowMs', options.duplicateWindowMs, 120_000,
       { min: 1_000 }),
     replicas: count('replicas', 1, 5),

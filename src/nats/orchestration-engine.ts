@@ -5,7 +5,6 @@ import { isLiveStatus } from '../core/orchestration-status.ts';
 import { toStoredState } from '../core/orchestration-state.ts';
 import { OrchestrationRuntimeState, buildOrchestrationState } from '../core/runtime-state.ts';
 import type { HistoryEvent } from '../core/history-event.ts';
-import { taskMessage } from '../core/task-message.ts';
 import type { AbandonOptions, WorkerCapabilities } from '../core/orchestration-service.ts';
 import type { OrchestrationCompletion, OrchestrationWorkItem } from '../core/work-item.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -20,6 +19,7 @@ import type { HubResources } from './hub-resources.ts';
 import { InstanceCache, type CachedInstance } from './instance-cache.ts';
 import { InstanceStore } from './instance-store.ts';
 import { LeaseManager, type LeaseHost } from './lease-manager.ts';
+import { startMessageFromRecord } from './pending-starts.ts';
 import { PoisonGuard } from './poison-guard.ts';
 import { UnhandledWork } from './unhandled-work.ts';
 import { buildOutbox, sendOutbox } from './outbox.ts';
@@ -399,8 +399,8 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
    * re-send the start from the Pending record (same deterministic id, so an
    * earlier send within the window is dropped), unless it is scheduled later.
    */
-  // TODO: a Pending record whose creator died before sending the start is only noticed when a
-  // message for the instance arrives; no periodic scan of Pending records exists yet.
+  // A Pending record with no message at all (its creator died before sending the start) is
+  // repaired by the partition owner's scan (pending-starts.ts).
   private async resendStart(slot: InstanceSlot, entry: CachedInstance): Promise<void> {
     const rec = entry.record?.value;
     if (!rec || rec.orchestrationStatus !== 'Pending') return;
@@ -800,20 +800,3 @@ function tokenOfBody(body: CommitBody): string {
   return Buffer.from(body.instanceId, 'utf8').toString('base64url');
 }
 
-/** Rebuilds the start message of a Pending execution from its record. */
-export function startMessageFromRecord(rec: InstanceRecord) {
-  const { instanceId, executionId } = rec.orchestrationInstance;
-  return taskMessage({
-    type: 'ExecutionStarted',
-    eventId: -1,
-    timestamp: rec.createdTime,
-    orchestrationInstance: { instanceId, executionId },
-    name: rec.name,
-    version: rec.version,
-    ...(rec.input !== undefined ? { input: rec.input } : {}),
-    ...(rec.tags ? { tags: rec.tags } : {}),
-    ...(rec.parentInstance ? { parentInstance: rec.parentInstance } : {}),
-    ...(rec.scheduledStartTime ? { scheduledStartTime: rec.scheduledStartTime } : {}),
-    ...(rec.generation !== undefined ? { generation: rec.generation } : {}),
-  }, { instanceId, executionId });
-}

@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.ts';
 import { backgroundError, timerFailed, timerFired } from '../logging/nats-events.ts';
 import type { Clock } from '../util/clock.ts';
 import type { HubResources } from './hub-resources.ts';
+import { PendingStartScan } from './pending-starts.ts';
 import { decodeJson, encodeJson, type TimerEntry } from './wire.ts';
 
 interface DueTimer {
@@ -17,6 +18,8 @@ interface DueTimer {
  * timer index keeps the due times in memory; when one is due (never earlier,
  * by the clock) its message is published with its deterministic id and the
  * entry is removed. Far timers sleep in chunks (never more than 2^31-1 ms).
+ * It also runs the partition's scan for Pending records whose start was
+ * never sent (`PendingStartScan`).
  */
 export class TimerIndex {
   private readonly due = new Map<string, DueTimer>();
@@ -25,13 +28,16 @@ export class TimerIndex {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private watchLoop: Promise<void> | undefined;
+  private readonly pending: PendingStartScan;
 
   constructor(
     private readonly res: HubResources,
     private readonly partition: number,
     private readonly clock: Clock,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.pending = new PendingStartScan(res, partition, log);
+  }
 
   async start(): Promise<void> {
     this.watch = await this.res.timers.watch({ key: this.res.names.timerPartitionFilter(
@@ -55,6 +61,7 @@ export class TimerIndex {
       if (!this.stopped) backgroundError(this.log, 'timer watch', err);
     });
     this.loop = this.run();
+    this.pending.start();
   }
 
   get size(): number {
@@ -104,6 +111,7 @@ export class TimerIndex {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.pending.stop();
     this.wake?.abort();
     this.watch?.stop();
     await Promise.allSettled([this.loop, this.watchLoop]);

@@ -1,0 +1,125 @@
+import { taskMessage, type TaskMessage } from '../core/task-message.ts';
+import type { Logger } from '../logging/logger.ts';
+import { backgroundError, startResent } from '../logging/nats-events.ts';
+import type { HubResources } from './hub-resources.ts';
+import { decodeInstanceId } from './names.ts';
+import {
+  decodeJson, encodeJson, toWireMessage, type InstanceRecord, type TimerEntry,
+} from './wire.ts';
+
+/** A record this young may be a create still in progress: left alone. */
+const MIN_AGE_MS = 5_000;
+/** Most Pending records one scan repairs (the rest wait for the next scan). */
+const MAX_REPAIRS_PER_SCAN = 1_000;
+
+/** Rebuilds the start message of a Pending execution from its record. */
+export function startMessageFromRecord(rec: InstanceRecord): TaskMessage {
+  const { instanceId, executionId } = rec.orchestrationInstance;
+  return taskMessage({
+    type: 'ExecutionStarted',
+    eventId: -1,
+    timestamp: rec.createdTime,
+    orchestrationInstance: { instanceId, executionId },
+    name: rec.name,
+    version: rec.version,
+    ...(rec.input !== undefined ? { input: rec.input } : {}),
+    ...(rec.tags ? { tags: rec.tags } : {}),
+    ...(rec.parentInstance ? { parentInstance: rec.parentInstance } : {}),
+    ...(rec.scheduledStartTime ? { scheduledStartTime: rec.scheduledStartTime } : {}),
+    ...(rec.generation !== undefined ? { generation: rec.generation } : {}),
+  }, { instanceId, executionId });
+}
+
+/**
+ * Repairs Pending records of one owned partition whose creator died between
+ * writing the record and sending the start (design 9.12): on takeover and
+ * then every `pendingScanIntervalMs`, the owner reads the records of its
+ * partition and sends each Pending execution's start again (its
+ * deterministic id makes an earlier send within the window a duplicate; a
+ * start that arrives twice is dropped as the current execution's), or puts
+ * back the timer entry of a start scheduled later.
+ */
+export class PendingStartScan {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly res: HubResources,
+    private readonly partition: number,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.scan().then(() => undefined,
+        (err: unknown) => backgroundError(this.log, 'pending start scan', err))
+        .finally(() => this.schedule(this.res.options.pendingScanIntervalMs));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** One bounded pass over the latest records of this partition. Returns the repairs made. */
+  async scan(): Promise<number> {
+    const { res } = this;
+    const keys: string[] = [];
+    for await (const key of await res.instances.keys('*')) {
+      if (this.stopped) return 0;
+      let instanceId: string;
+      try {
+        instanceId = decodeInstanceId(key);
+      } catch {
+        continue;
+      }
+      if (res.names.partitionOf(instanceId) === this.partition) keys.push(key);
+    }
+    let repaired = 0;
+    for (const key of keys) {
+      if (this.stopped || repaired >= MAX_REPAIRS_PER_SCAN) break;
+      const entry = await res.instances.get(key);
+      if (!entry || entry.operation !== 'PUT' || entry.length === 0) continue;
+      const rec = decodeJson<InstanceRecord>(entry.value, 'instance record');
+      if (rec.orchestrationStatus !== 'Pending') continue;
+      if (Date.now() - Date.parse(rec.createdTime) < MIN_AGE_MS) continue;
+      if (await this.repair(key, rec)) repaired++;
+    }
+    return repaired;
+  }
+
+  private async repair(token: string, rec: InstanceRecord): Promise<boolean> {
+    const { res } = this;
+    const { instanceId, executionId } = rec.orchestrationInstance;
+    const subject = res.names.orchSubject(this.partition, token);
+    const id = res.names.startMessageId(token, executionId);
+    const start = toWireMessage(startMessageFromRecord(rec));
+    const at = rec.scheduledStartTime ? Date.parse(rec.scheduledStartTime) : 0;
+    if (at > res.options.clock.now()) {
+      const key = res.names.timerKey(this.partition, token, executionId, 'start');
+      if ((await res.timers.get(key))?.operation === 'PUT') return false;
+      const timer: TimerEntry = { subject, id, fireAt: rec.scheduledStartTime as string,
+        msg: start };
+      await res.timers.put(key, encodeJson(timer));
+    } else {
+      // Messages queued for the instance (its start among them, or a lock that re-sends it
+      // when they find none) mean nothing is lost: only an empty queue needs the start.
+      const queued = await res.jsm.streams.getMessage(res.names.orchStream,
+        { last_by_subj: subject });
+      if (queued) return false;
+      await res.js.publish(subject, encodeJson(start), { msgID: id });
+    }
+    startResent(this.log, instanceId, executionId);
+    return true;
+  }
+}
