@@ -34,7 +34,7 @@ function deadLetters(b: Backend, query?: DeadLetterQuery): Promise<DeadLetter[]>
 
 for (const fixture of backendFixtures()) {
   describe(fixture.kind, () => {
-    it('should dead-letter an event whose work items kept failing and fail its instance', async (t) => {
+    it('should dead-letter an event that kept failing, and fail its instance', async (t) => {
       const b = await startService(t, fixture, POISON);
       if (!b) return;
       await createInstance(b, 'poisoned', 'Waiter');

@@ -3,6 +3,7 @@ import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { HistoryEvent } from '../core/history-event.ts';
 import type { StoredOrchestrationState } from '../core/orchestration-state.ts';
 import type { HubResources } from './hub-resources.ts';
+import { ownedBlobName } from './payload-store.ts';
 import { encodeCommit } from './commit-encoding.ts';
 import { requestMux, type DirectMessage } from './request-mux.ts';
 import {
@@ -135,7 +136,7 @@ export class CommitLog {
     attemptId: string): Promise<number> {
     let data = encodeCommit(body);
     if (data.length > this.res.inlineCommitLimit) {
-      const ref = `c.${attemptId}`;
+      const ref = ownedBlobName(token, 'c', attemptId);
       await this.res.payloads.putBlob(ref, data);
       data = encodeJson({ v: 1, ref, instanceId: body.instanceId, executionId: body.executionId,
         ...(body.execStart !== undefined ? { execStart: body.execStart } : {}) });

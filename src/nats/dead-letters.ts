@@ -81,7 +81,9 @@ function toDeadLetter(subject: string, data: Uint8Array, seq: number,
   const owner = message.orchestrationInstance;
   const instanceId = owner.instanceId || decodeInstanceId(parts[5] ?? '');
   return {
-    kind, instanceId, ...(owner.executionId !== undefined ? { executionId: owner.executionId } : {}),
+    kind,
+    instanceId,
+    ...(owner.executionId !== undefined ? { executionId: owner.executionId } : {}),
     eventType: message.event.type,
     deliveries: Number(h.get(DELIVERIES) || 0),
     reason: h.get(REASON) || 'unknown',

@@ -340,7 +340,9 @@ export class LeaseManager {
       lease.send({ type: 'lease.granted', revision, until });
       lease.renewedAt = Date.now();
       lease.epoch++;
-      if (current?.to === me) lease.pinnedUntil = Date.now() + PIN_LEASES * this.res.options.leaseMs;
+      if (current?.to === me) {
+        lease.pinnedUntil = Date.now() + PIN_LEASES * this.res.options.leaseMs;
+      }
       const clean = current?.released === true;
       const waitMs = clean ? 0 : await this.takeoverWait(p);
       partitionAcquired(this.log, p, waitMs);

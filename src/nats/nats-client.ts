@@ -384,9 +384,9 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
   }
 
   /**
-   * History first, then pending messages and timers, then the records.
-   * TODO: object-store blobs (large payloads and commit bodies) of the instance are not deleted;
-   * they need an index of blob names per instance.
+   * History first, then pending messages and timers, then the records, then
+   * the object-store blobs named after the instance (large payloads, commit
+   * bodies).
    */
   private async removeInstance(a: Address): Promise<void> {
     const { jsm, names } = this.res;
@@ -401,6 +401,7 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
       const timerKeys = await this.collectTimerKeys(a);
       await Promise.all(timerKeys.map((k) => removeTimerKey(this.res, k)));
       await this.store.purge(a.token);
+      await this.res.payloads.deleteOwned(a.token);
     } catch (err) {
       throw backendError(`Purging instance '${a.instanceId}'`, err);
     }

@@ -572,7 +572,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
         ({ ...o, msg: await payloads.externalizeMessage(o.msg) })))
       : outbox;
     const events = current.newEvents.some(big)
-      ? await Promise.all(current.newEvents.map((e) => payloads.externalize(e)))
+      ? await Promise.all(current.newEvents.map((e) => payloads.externalize(e, slot.token)))
       : current.newEvents.slice();
     const stored = toStoredState(completion.orchestrationState);
     const state = big(stored) ? await payloads.externalize(stored) : stored;
@@ -585,7 +585,8 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       state,
       ...(continued ? { prev: {
         executionId: oldExec as string,
-        events: await Promise.all(old.newEvents.map((e) => payloads.externalize(e))),
+        events: await Promise.all(old.newEvents.map((e) =>
+          payloads.externalize(e, slot.token))),
         state: await payloads.externalize(toStoredState(buildOrchestrationState(old, this.now()))),
       } } : {}),
       outbox: externalOutbox,

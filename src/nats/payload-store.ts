@@ -2,6 +2,7 @@ import type { ObjectStore } from '@nats-io/obj';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { HistoryEvent } from '../core/history-event.ts';
 import type { StoredOrchestrationState } from '../core/orchestration-state.ts';
+import { encodeInstanceId } from './names.ts';
 import type { WireTaskMessage } from './wire.ts';
 
 /** Payload strings that start with this mark are references into the object store. */
@@ -12,11 +13,27 @@ const decoder = new TextDecoder();
 
 let blobCounter = 0;
 
-/** A unique object name under an instance token. */
-export function newBlobName(kind: string): string {
+/**
+ * A unique object name; with an owner (instance token) `o.<owner>.<kind>.<unique>`,
+ * so purging the instance finds it (`deleteOwned`).
+ */
+export function newBlobName(kind: string, owner?: string): string {
   blobCounter = (blobCounter + 1) % 1_000_000;
-  return `${kind}.${Date.now().toString(36)}.${process.pid.toString(36)}.` +
+  const unique = `${Date.now().toString(36)}.${process.pid.toString(36)}.` +
     `${Math.random().toString(36).slice(2, 10)}${blobCounter.toString(36)}`;
+  return owner === undefined ? `${kind}.${unique}` : ownedBlobName(owner, kind, unique);
+}
+
+/** The object name of a blob that belongs to the instance with token `owner`. */
+export function ownedBlobName(owner: string, kind: string, unique: string): string {
+  return `o.${owner}.${kind}.${unique}`;
+}
+
+/** The token of the instance a message or record is for, when it names one. */
+function ownerOf(obj: object): string | undefined {
+  const id = (obj as { orchestrationInstance?: { instanceId?: unknown } }).orchestrationInstance
+    ?.instanceId;
+  return typeof id === 'string' && id.length > 0 ? encodeInstanceId(id) : undefined;
 }
 
 export function isPayloadRef(value: unknown): value is string {
@@ -46,7 +63,8 @@ export class PayloadStore {
   }
 
   /** Returns a copy of `obj` with oversized payload fields externalized. */
-  async externalize<T extends object>(obj: T): Promise<T> {
+  async externalize<T extends object>(obj: T, owner: string | undefined = ownerOf(obj)):
+    Promise<T> {
     if (!this.mayNeedExternalizing(obj)) return obj;
     const copy: Record<string, unknown> = { ...(obj as Record<string, unknown>) };
     for (const f of PAYLOAD_FIELDS) {
@@ -54,7 +72,7 @@ export class PayloadStore {
       if (typeof v !== 'string' || isPayloadRef(v)) continue;
       const bytes = encoder.encode(v);
       if (bytes.length <= this.limitBytes) continue;
-      const name = newBlobName('p');
+      const name = newBlobName('p', owner);
       await this.putBlob(name, bytes);
       copy[f] = `${REF_MARK}${name}`;
     }
@@ -63,7 +81,7 @@ export class PayloadStore {
 
   async externalizeMessage(msg: WireTaskMessage): Promise<WireTaskMessage> {
     if (!this.mayNeedExternalizing(msg.event)) return msg;
-    return { ...msg, event: await this.externalize(msg.event) };
+    return { ...msg, event: await this.externalize(msg.event, ownerOf(msg)) };
   }
 
   /** True when some payload field of the object is a reference. */
@@ -98,6 +116,17 @@ export class PayloadStore {
 
   resolveState(state: StoredOrchestrationState): Promise<StoredOrchestrationState> {
     return this.resolve(state);
+  }
+
+  /** Deletes every blob of the instance with token `owner` (purge); returns how many. */
+  async deleteOwned(owner: string): Promise<number> {
+    const store = await this.store();
+    // Nothing was ever stored (the common case): no listing.
+    if ((await store.status()).size === 0) return 0;
+    const prefix = `o.${owner}.`;
+    const mine = (await store.list()).filter((i) => !i.deleted && i.name.startsWith(prefix));
+    await Promise.all(mine.map((i) => store.delete(i.name)));
+    return mine.length;
   }
 
   async putBlob(name: string, bytes: Uint8Array): Promise<void> {
