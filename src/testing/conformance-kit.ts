@@ -19,6 +19,11 @@ export interface ConformanceOptions extends ConformanceTarget {
   readonly seed?: number;
   /** Path of a failing run to replay (from a failure report), together with its seed. */
   readonly path?: string;
+  /**
+   * The `replayPath` a failure report shows in its counterexample, with `seed` and
+   * `path`: fc.commands needs it to rebuild the shrunk command list.
+   */
+  readonly replayPath?: string;
   /** Most commands per run. Default 40 on a simulated clock, 14 on real time. */
   readonly maxCommands?: number;
   /** Fewest commands per run. Default 0 on a simulated clock, 8 on real time. */
@@ -68,7 +73,11 @@ export function orchestrationServiceProperty(
   const commands: fc.Arbitrary<Iterable<KitCommand>> =
     minCommands > 0
       ? fc.array(command, { minLength: minCommands, maxLength: maxCommands, size: 'max' })
-      : fc.commands([command], { maxCommands, size: 'max' });
+      : fc.commands([command], {
+          maxCommands,
+          size: 'max',
+          ...(options.replayPath !== undefined ? { replayPath: options.replayPath } : {}),
+        });
   let run = 0;
   return fc.asyncProperty(commands, async (cmds) => {
     const real = await RealSystem.open(options, run++);

@@ -24,8 +24,9 @@ export interface BackendContext {
 export interface ConformanceTarget {
   /**
    * The first worker of a new, empty task hub, built with the given lock
-   * lengths (and clock). The kit provisions (`createIfNotExists`), starts,
-   * stops and closes it.
+   * lengths (and clock), and with its poison (dead-letter) limit far above
+   * what one run reaches: the kit does not model dead-lettering. The kit
+   * provisions (`createIfNotExists`), starts, stops and closes it.
    */
   createBackend(ctx: BackendContext): Backend | Promise<Backend>;
   /**

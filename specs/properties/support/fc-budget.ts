@@ -8,7 +8,9 @@ import type { InvariantId } from '../../../src/testing/invariant-violation.ts';
  * Run budgets and reproducibility for every property in specs/properties.
  *
  * - `FC_SEED=<int>`: the seed of every property (default: a fresh random one).
- * - `FC_PATH=<path>`: replay one failing run (with its seed and a name pattern).
+ * - `FC_PATH=<path>`: replay one failing run (with its seed and a name pattern);
+ *   `FC_REPLAY_PATH=<replayPath>` too for the command-list properties (the report's
+ *   counterexample ends with it).
  * - `FC_NUM_RUNS=<int>`: runs of every property, whatever its budget.
  * - `FC_BUDGET=long`: the large budget (`npm run test:properties:long`); default `ci`.
  *
@@ -21,6 +23,8 @@ export interface Budget {
   readonly numRuns: number;
   readonly seed: number;
   readonly path?: string;
+  /** Command-list properties only: the counterexample's replayPath. */
+  readonly replayPath?: string;
 }
 
 export function budgetLevel(): BudgetLevel {
@@ -45,10 +49,17 @@ export function budget(
   const path = process.env['FC_PATH'] || undefined;
   t.diagnostic(
     `fast-check seed=${seed} numRuns=${numRuns}${path ? ` path=${path}` : ''}; ` +
-      `replay: FC_SEED=${seed} FC_PATH=<path> node --import tsx --test ` +
+      `replay: FC_SEED=${seed} FC_PATH=<path> [FC_REPLAY_PATH=<replayPath>] ` +
+      `node --import tsx --test ` +
       `--test-name-pattern="${t.name.replace(/"/g, '\\"').slice(0, 40)}" <this file>`,
   );
-  return path ? { numRuns, seed, path } : { numRuns, seed };
+  const replayPath = process.env['FC_REPLAY_PATH'] || undefined;
+  return {
+    numRuns,
+    seed,
+    ...(path ? { path } : {}),
+    ...(replayPath ? { replayPath } : {}),
+  };
 }
 
 /** Names of the lock-invariant properties (contract.md §2.5), shared by both backends. */

@@ -10,6 +10,12 @@ import type { ConformanceTarget } from '../../../src/testing/conformance-target.
 import { ManualClock } from '../../../src/testing/manual-clock.ts';
 import { uniqueHubName } from '../../support/nats-server.ts';
 
+/**
+ * The kit does not model dead-lettering: the poison limit is set far above the
+ * deliveries one run can make, so a message is never dead-lettered mid-run.
+ */
+const POISON_OFF = 10_000;
+
 /** Lock lengths of the memory runs (on a simulated clock, so any length is free). */
 export const MEMORY_LOCK_MS = 10_000;
 
@@ -31,6 +37,7 @@ export function memoryTarget(extra: Partial<MemoryBackendOptions> = {}): Conform
         orchestrationLockMs: MEMORY_LOCK_MS,
         activityLockMs: MEMORY_LOCK_MS,
         abandonBackoffMs: 100,
+        maxDeliveries: POISON_OFF,
         maxAbandonBackoffMs: 1_000,
         ...extra,
       }),
@@ -70,6 +77,7 @@ export function natsTarget(
       partitions: 1,
       leaseMs: NATS_LEASE_MS,
       activityLockMs: NATS_LEASE_MS,
+      maxDeliveries: POISON_OFF,
       faults: { pauseLeases: () => flag.value },
       ...extra,
     });
