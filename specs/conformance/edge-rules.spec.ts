@@ -7,15 +7,59 @@ import { backendFixtures } from '../support/backends.ts';
 import {
   checkpoint,
   createInstance,
+  EMPTY_RECEIVE_MS,
   lockOrchestration,
   newExecutionId,
+  startMessage,
   startService,
 } from '../support/service-harness.ts';
+
+/** `at` written in local time at UTC+02:00, as a caller in that zone might send it. */
+function atPlusTwoHours(at: number): string {
+  return `${new Date(at + 2 * 60 * 60 * 1000).toISOString().slice(0, -1)}+02:00`;
+}
 
 // Edge rules the contract defines that both backends keep the same way.
 
 for (const fixture of backendFixtures()) {
   describe(fixture.kind, () => {
+    it('[59] a start time given in local time is stored normalised to UTC', async (t) => {
+      const b = await startService(t, fixture);
+      if (!b) return;
+      const at = Date.now() + 3_000;
+      const utc = new Date(at).toISOString();
+      const local = atPlusTwoHours(at);
+      assert.notEqual(local, utc);
+      await b.client.createOrchestration(startMessage('local', 'When', undefined,
+        { scheduledStartTime: local }));
+      const [pending] = await b.client.getOrchestrationState('local');
+      assert.equal(pending?.orchestrationStatus, 'Pending');
+      assert.equal(pending?.scheduledStartTime?.toISOString(), utc);
+      assert.equal(await lockOrchestration(b, EMPTY_RECEIVE_MS), null, 'started before its time');
+      const wi = await lockOrchestration(b);
+      assert.ok(wi, 'the scheduled start never came');
+      assert.ok(Date.now() >= at, 'started before its time');
+      const start = wi.newMessages[0]?.event;
+      assert.ok(start?.type === 'ExecutionStarted');
+      assert.equal(start.scheduledStartTime, utc);
+      await checkpoint(b, wi);
+      const history = await b.client.getOrchestrationHistory('local');
+      const stored = history.find((e) => e.type === 'ExecutionStarted');
+      assert.ok(stored?.type === 'ExecutionStarted');
+      assert.equal(stored.scheduledStartTime, utc);
+    });
+
+    it('should refuse a scheduled start time that is not a time', async (t) => {
+      const b = await startService(t, fixture);
+      if (!b) return;
+      await assert.rejects(
+        b.client.createOrchestration(startMessage('bad-time', 'When', undefined,
+          { scheduledStartTime: 'next tuesday' })),
+        (err: unknown) => (err as { code?: string }).code === 'INVALID_ARGUMENT',
+      );
+      assert.deepEqual(await b.client.getOrchestrationState('bad-time'), []);
+    });
+
     it('should tell the parent when a Pending child is terminated before it ran', async (t) => {
       const b = await startService(t, fixture);
       if (!b) return;

@@ -1,6 +1,7 @@
 import { childFailedReport, terminatedChildFailure } from '../core/backend-endings.ts';
 import type { DeadLetter, DeadLetterQuery } from '../core/dead-letter.ts';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import { withUtcStartTime } from '../core/start-time.ts';
 import { newEvent, type HistoryEvent } from '../core/history-event.ts';
 import type { OrchestrationState } from '../core/orchestration-state.ts';
 import {
@@ -38,7 +39,10 @@ export class MemoryOrchestrationClient implements OrchestrationServiceClient {
     creationMessage: TaskMessage,
     options: CreateOrchestrationOptions = {},
   ): Promise<void> {
-    const { event, instanceId, executionId } = checkCreation(creationMessage);
+    checkCreation(creationMessage);
+    // Stored (record and start event) with the scheduled start in UTC.
+    const message = withUtcStartTime(creationMessage);
+    const { event, instanceId, executionId } = checkCreation(message);
     const statuses = checkDedupeStatuses(options?.dedupeStatuses);
     this.e.lifecycle.assertProvisioned('create an orchestration');
     this.e.processDue();
@@ -47,7 +51,7 @@ export class MemoryOrchestrationClient implements OrchestrationServiceClient {
     const rec = store.instances.get(instanceId);
     let replaced: string | undefined;
     if (!rec) {
-      store.enqueue(store.addInstance(pendingState(event, now)), creationMessage);
+      store.enqueue(store.addInstance(pendingState(event, now)), message);
     } else {
       const current = rec.current;
       const status = current.state.orchestrationStatus;
@@ -73,7 +77,7 @@ export class MemoryOrchestrationClient implements OrchestrationServiceClient {
       rec.abandonedBy = null;
       replaced = current.executionId;
       store.addExecution(rec, pendingState(event, now));
-      store.enqueue(rec, creationMessage);
+      store.enqueue(rec, message);
     }
     instanceCreated(this.e.log, {
       instanceId, executionId, replaced, scheduledStartTime: event.scheduledStartTime,

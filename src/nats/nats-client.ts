@@ -1,6 +1,7 @@
 import { childFailedReport, terminatedChildFailure } from '../core/backend-endings.ts';
 import type { DeadLetter, DeadLetterQuery } from '../core/dead-letter.ts';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import { withUtcStartTime } from '../core/start-time.ts';
 import type { ExecutionStartedEvent, HistoryEvent } from '../core/history-event.ts';
 import {
   DEFAULT_DEDUPE_STATUSES, type CreateOrchestrationOptions, type OrchestrationQuery,
@@ -84,8 +85,10 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
 
   // ---- create
 
-  async createOrchestration(creationMessage: TaskMessage, options?: CreateOrchestrationOptions):
+  async createOrchestration(creation: TaskMessage, options?: CreateOrchestrationOptions):
     Promise<void> {
+    // Stored (record and start event) with the scheduled start in UTC.
+    const creationMessage = withUtcStartTime(creation);
     const event = creationMessage.event;
     if (event.type !== 'ExecutionStarted') {
       throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
