@@ -14,6 +14,7 @@ import {
   rejectsWithCode,
 } from '../support/conformance-helpers.ts';
 import { startHub } from '../support/hub-harness.ts';
+import { leftoverMessages } from '../support/leftovers.ts';
 import { SimClock } from '../support/sim-clock.ts';
 import type { OrchestrationContext, Orchestrator } from '../support/runtime-api.ts';
 
@@ -163,6 +164,7 @@ for (const fixture of backendFixtures()) {
       if (!hub) return;
       const { instanceId } = await hub.client.createOrchestrationInstance('Slow');
       await eventually('activity started', () => runs === 1);
+      assert.ok((await leftoverMessages(hub.backend, instanceId)) >= 1, 'the running activity');
       await hub.client.terminate(instanceId, 'stop now');
       const state = await hub.wait(instanceId);
       assert.equal(outputOf(state, 'Terminated'), 'stop now');
@@ -174,6 +176,10 @@ for (const fixture of backendFixtures()) {
       assert.equal(after?.output, state.output);
       const history = await hub.client.getOrchestrationHistory(instanceId);
       assert.equal(countType(history, 'TaskCompleted'), 0, 'late result entered history');
+      await eventually(
+        'no message for the instance left in any queue',
+        async () => (await leftoverMessages(hub.backend, instanceId)) === 0,
+      );
     });
 
     it('[F10] four clients racing to create the same 200 ids make 200 instances', async (t) => {

@@ -22,6 +22,8 @@ export interface MemoryBackend extends Backend {
   readonly hubState: string;
   /** Counts of live internal state, for tests and diagnostics. */
   stats(): MemoryBackendStats;
+  /** Messages still queued for one instance: orchestration messages, activities, timers. */
+  queuedFor(instanceId: string): number;
 }
 
 export interface MemoryBackendStats {
@@ -87,6 +89,15 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryB
         lockWaiters: engine.orchestrationWaiters.size + engine.activityWaiters.size,
         watchedInstances: hub.watch.watchedInstances,
       };
+    },
+    queuedFor(instanceId) {
+      const store = hub.store;
+      let n = store.instances.get(instanceId)?.queue.length ?? 0;
+      for (const a of store.activities.values()) {
+        if (a.message.orchestrationInstance.instanceId === instanceId) n++;
+      }
+      for (const t of store.timers) if (t.instanceId === instanceId) n++;
+      return n;
     },
     close() {
       closing ??= engine.close();
