@@ -80,6 +80,22 @@ describe('applyDecision', () => {
   const parentStart = started('Parent', 1, { instanceId: 'p', executionId: 'pe',
     tags: { t: 'v' } });
 
+  it('[83] should refuse a second start, keep the first completion, and judge validity', () => {
+    assert.equal(new OrchestrationRuntimeState().isValid, true, 'an empty history is valid');
+    assert.equal(new OrchestrationRuntimeState([os(), raised('x')]).isValid, false,
+      'events without a start are an invalid history');
+    const state = new OrchestrationRuntimeState([os(), started('X', 'in')]);
+    assert.throws(() => state.addEvent(started('X', 'again')),
+      (err: unknown) => (err as { code?: string }).code === 'CORRUPT_HISTORY');
+    state.addEvent(newEvent({ type: 'ExecutionCompleted', eventId: 0,
+      orchestrationStatus: 'Completed', result: '"first"' }, T0));
+    state.addEvent(newEvent({ type: 'ExecutionCompleted', eventId: 1,
+      orchestrationStatus: 'Failed', result: '"second"' }, T0));
+    assert.equal(state.orchestrationStatus, 'Completed');
+    assert.equal(state.output, '"first"');
+    assert.equal(state.isValid, true);
+  });
+
   it('[83] should turn timers into TimerCreated events and due TimerFired messages', () => {
     const state = new OrchestrationRuntimeState([os(), parentStart]);
     const out = emptyMessages();
