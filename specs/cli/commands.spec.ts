@@ -36,7 +36,8 @@ describe('command line on a running hub', () => {
 
   before(async () => {
     server = await startTestNatsServer();
-    const backend = await createNatsBackend({ servers: server.url, hub });
+    // A worker with its own partition count: the command line adopts it.
+    const backend = await createNatsBackend({ servers: server.url, hub, partitions: 2 });
     const worker = new TaskHubWorker({ backend });
     worker.addOrchestration('WaitForGo', waitForGo);
     await worker.start();

@@ -8,6 +8,7 @@ import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import { FaultInjector } from './fault-hooks.ts';
 import { ConnectionMonitor } from './connection-monitor.ts';
 import { backendError } from './nats-errors.ts';
+import { storedPartitions } from './provisioning.ts';
 import { HubNames } from './names.ts';
 import type { ResolvedNatsOptions } from './options.ts';
 import { PayloadStore } from './payload-store.ts';
@@ -90,8 +91,12 @@ export class HubResources {
       ].map((b) => kvm.open(b, { allow_direct: true })));
       // The metadata is read through the stream API: a missing hub is a clear
       // "stream not found" there, where a direct get only times out.
-      buckets.push(await kvm.open(names.metaBucket, { allow_direct: false }));
-      return new HubResources(nc, jsm, js, owns, options, buckets);
+      const meta = await kvm.open(names.metaBucket, { allow_direct: false });
+      buckets.push(meta);
+      // Without an explicit partition count, an existing hub's count is adopted.
+      const stored = options.partitionsGiven ? undefined : await storedPartitions(meta);
+      const resolved = stored === undefined ? options : { ...options, partitions: stored };
+      return new HubResources(nc, jsm, js, owns, resolved, buckets);
     } catch (err) {
       if (owns && nc) await nc.close().catch(() => undefined);
       if ((err as { code?: unknown } | null)?.code === 'ERR_INVALID_URL') {

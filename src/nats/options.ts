@@ -70,6 +70,8 @@ export interface ResolvedNatsOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly partitions: number;
+  /** False when `partitions` was not given: an existing hub's count is then adopted. */
+  readonly partitionsGiven: boolean;
   readonly leaseMs: number;
   /** How often leases and the worker heartbeat are renewed. */
   readonly renewIntervalMs: number;
@@ -124,6 +126,7 @@ export function resolveNatsOptions(given: NatsBackendOptions): ResolvedNatsOptio
       silentLogger(),
     clock: c.methods('clock', options.clock, ['now', 'sleep']) ?? systemClock,
     partitions: count('partitions', 16, MAX_PARTITIONS),
+    partitionsGiven: options.partitions !== undefined,
     leaseMs,
     renewIntervalMs: Math.max(200, Math.floor(leaseMs * 0.3)),
     leaseMarginMs: Math.max(250, Math.floor(leaseMs * 0.15)),

@@ -1,7 +1,7 @@
 import {
   AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type StreamConfig,
 } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { nanos } from '@nats-io/transport-node';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
@@ -17,7 +17,24 @@ export interface HubConfig {
   readonly schemaVersion: number;
 }
 
-const META_KEY = 'config';
+export const META_KEY = 'config';
+
+/**
+ * The partition count a hub was created with, or undefined when the hub (or
+ * its record) does not exist yet. A process that does not set `partitions`
+ * adopts it, so clients and tools need not repeat the workers' setting.
+ */
+export async function storedPartitions(meta: KV): Promise<number | undefined> {
+  try {
+    const entry = await meta.get(META_KEY);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    const n = decodeJson<Partial<HubConfig>>(entry.value, 'hub config').partitions;
+    return Number.isInteger(n) && (n as number) > 0 ? n : undefined;
+  } catch (err) {
+    if (isStreamNotFound(err)) return undefined;
+    throw err;
+  }
+}
 const MAX_ACK_PENDING = 20_000;
 
 /** Stream names of the message queues (recreated by `create`). */
