@@ -128,6 +128,25 @@ export class CommitLog {
   }
 
   /**
+   * The sequence of the instance's commit made by attempt `attemptId` (its
+   * message id), looking from sequence `from`; null when there is none.
+   */
+  async findAttempt(partition: number, token: string, from: number, attemptId: string):
+    Promise<number | null> {
+    const subject = this.subject(partition, token);
+    let seq = from;
+    // Bounded: an instance gets few commits while one of its publishes is unanswered.
+    for (let i = 0; i < 1_000; i++) {
+      const sm = await requestMux(this.res).directGet(this.res.names.histStream,
+        { seq, next_by_subj: subject });
+      if (!sm) return null;
+      if (sm.headers?.get('Nats-Msg-Id') === attemptId) return sm.seq;
+      seq = sm.seq + 1;
+    }
+    return null;
+  }
+
+  /**
    * Publishes a commit with the revision check; throws SESSION_ABORTED when
    * another commit landed first. Retries a lost PubAck with the same attempt
    * id, which the stream reports as a duplicate of the stored one.

@@ -22,6 +22,7 @@ import { LeaseManager, type LeaseHost } from './lease-manager.ts';
 import { startMessageFromRecord } from './pending-starts.ts';
 import { PoisonGuard } from './poison-guard.ts';
 import { UnhandledWork } from './unhandled-work.ts';
+import type { CommitTicket } from './outbox-relay.ts';
 import { buildOutbox, sendOutbox } from './outbox.ts';
 import { PrefetchBudget } from './prefetch-budget.ts';
 import { requestMux } from './request-mux.ts';
@@ -495,13 +496,15 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       seq = await this.commitLog.publish(runtime.partition, slot.token, built.body,
         token.revision, attemptId);
     } catch (err) {
-      // TODO: a publish whose outcome is unknown (timeout) may still have landed; the mark
-      // then passes it only if its outbox is sent by a later owner's scan.
-      runtime.relay.abort(ticket);
       this.cache.delete(slot.token);
       if (isDurableTaskError(err, ErrorCode.SESSION_ABORTED)) {
+        runtime.relay.abort(ticket);
         token.aborted = true;
         commitConflict(this.log, item.instanceId, token.revision);
+      } else {
+        // The outcome is unknown (no reply): the commit may have landed. The mark stays below
+        // it until the log says whether it did; if it did, its outbox is sent from here.
+        this.settleUnknownCommit(runtime, slot.token, ticket, attemptId, built.body);
       }
       throw err;
     }
@@ -539,6 +542,29 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       });
     }
     slot.inFlight = [];
+  }
+
+  /**
+   * Looks in the instance's commit log for a commit whose publish got no
+   * reply (attempt id `attemptId`, above the ticket's floor): found, its
+   * outbox and records are sent and the mark may pass it; absent, the ticket
+   * is dropped. Retried later while the log cannot be read (bounded); the
+   * ticket holds the mark meanwhile, so a takeover resends it in any case.
+   */
+  private settleUnknownCommit(runtime: PartitionRuntime, token: string, ticket: CommitTicket,
+    attemptId: string, body: CommitBody): void {
+    runtime.relay.schedule(async () => {
+      const found = await this.commitLog.findAttempt(runtime.partition, token, ticket.floor + 1,
+        attemptId);
+      if (found === null) {
+        runtime.relay.abort(ticket);
+        return;
+      }
+      runtime.relay.committed(ticket, found);
+      await sendOutbox(this.res, body.outbox, this.now());
+      await this.writeRecords(body, found, undefined);
+      runtime.relay.sent(found);
+    });
   }
 
   private async buildCommit(

@@ -112,6 +112,21 @@ export class OutboxRelay {
     this.retries.add(timer);
   }
 
+  /** Runs `task` soon, again later while it fails (bounded), until the relay stops. */
+  schedule(task: () => Promise<void>, attempt = 1): void {
+    if (this.stopped || attempt > MAX_RETRIES) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      if (this.stopped) return;
+      task().catch((err) => {
+        relayFailed(this.log, this.partition, -1, err);
+        this.schedule(task, attempt + 1);
+      });
+    }, RETRY_DELAY_MS * attempt);
+    timer.unref();
+    this.retries.add(timer);
+  }
+
   /** The sequence up to which every commit of the partition had its outbox sent. */
   mark(): number {
     let m = this.highest;
