@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Backend } from '../core/backend.ts';
+import type { DeadLetter, DeadLetterQuery } from '../core/dead-letter.ts';
 import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
 import { newEvent, type HistoryEvent, type Tags } from '../core/history-event.ts';
 import type {
@@ -325,5 +326,22 @@ export class TaskHubClient {
         `${describeValue(query.continuationToken)}.`);
     }
     return backendCall('queryInstances', () => this.#client.queryInstances(query, signal));
+  }
+
+  /**
+   * Messages the backend gave up on (dead letters), oldest first; a backend
+   * that keeps none answers INVALID_STATE.
+   */
+  async listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
+    if (typeof query !== 'object' || query === null) {
+      throw invalid('listDeadLetters needs a query object.');
+    }
+    optionalString(query.instanceId, 'instanceId');
+    const list = this.#client.listDeadLetters?.bind(this.#client);
+    if (!list) {
+      throw new DurableTaskError(ErrorCode.INVALID_STATE,
+        'This backend keeps no dead letters (its client has no listDeadLetters).');
+    }
+    return backendCall('listDeadLetters', () => list(query));
   }
 }
