@@ -145,6 +145,36 @@ for (const fixture of backendFixtures()) {
       );
     });
 
+    it('should not count abandons of an activity this worker does not run', async (t) => {
+      const b = await startService(t, fixture, POISON);
+      if (!b) return;
+      await createInstance(b, 'act-unhandled', 'Greet');
+      const wi = await lockOrchestration(b);
+      assert.ok(wi);
+      const owner = executionOf(wi);
+      const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name: 'Elsewhere',
+        version: '' });
+      await checkpoint(b, wi, {
+        events: [{ type: 'TaskScheduled', eventId: 0, name: 'Elsewhere', version: '' }],
+        activityMessages: [taskMessage(scheduled, owner)],
+      });
+      await b.service.releaseOrchestrationWorkItem(wi);
+      for (let i = 0; i < LIMIT + 1; i++) {
+        const a = await lockActivity(b);
+        assert.ok(a, `delivery ${i + 1} of the activity did not come`);
+        assert.equal(a.deliveryCount, i + 1);
+        await b.service.abandonActivityWorkItem(a, { reason: 'not-handled' });
+      }
+      const a = await lockActivity(b);
+      assert.ok(a, 'the activity was dead-lettered');
+      assert.equal(a.deliveryCount, LIMIT + 2);
+      assert.deepEqual(await deadLetters(b), []);
+      await b.service.completeActivityWorkItem(a, taskMessage(
+        newEvent({ type: 'TaskCompleted', taskScheduledId: 0, result: '"ran"' }), owner));
+      const next = await lockOrchestration(b);
+      assert.deepEqual(next?.newMessages.map((m) => m.event.type), ['TaskCompleted']);
+    });
+
     it('should let an orchestration catch the failure of a poison activity', async (t) => {
       const crash: ActivityMiddleware = async (ctx, next) => {
         if (ctx.name === 'Crash') throw new Error('the worker cannot run this');

@@ -10,6 +10,7 @@ import type { Logger } from '../logging/logger.ts';
 import {
   activityResultIgnored, backgroundError, deadLettered, messageDiscarded,
 } from '../logging/nats-events.ts';
+import { deliveriesSoFar, failedBefore, sendAgainLater } from './activity-retry.ts';
 import { publishDeadLetter } from './dead-letters.ts';
 import { HandoffQueue } from './handoff-queue.ts';
 import type { HubResources } from './hub-resources.ts';
@@ -134,9 +135,10 @@ export class ActivityRuntime {
         b.js.nak();
         return null;
       }
-      const deliveries = b.js.info.deliveryCount;
-      if (deliveries > this.res.options.maxDeliveries) {
-        await this.deadLetter(b, deliveries).catch((err) =>
+      // Copies sent again after a not-handled abandon carry their earlier deliveries.
+      const failed = failedBefore(b.js);
+      if (failed >= this.res.options.maxDeliveries) {
+        await this.deadLetter(b, failed).catch((err) =>
           backgroundError(this.log, 'dead-letter activity', err));
         continue;
       }
@@ -148,7 +150,7 @@ export class ActivityRuntime {
         id: String(b.js.seq),
         taskMessage: await this.res.payloads.resolveMessage(b.message),
         lockedUntil: new Date(token.expiresAt),
-        deliveryCount: deliveries,
+        deliveryCount: deliveriesSoFar(b.js),
         lockToken: token,
       };
     }
@@ -225,27 +227,32 @@ export class ActivityRuntime {
     if (token.lock.state === 'locked') this.checkNotExpired(item, token);
     token.lock.apply('abandon');
     const n = Math.max(1, item.deliveryCount);
-    if (options?.reason !== 'not-handled' && n >= this.res.options.maxDeliveries) {
-      // The last failed delivery the limit allows: dead-lettered now, not redelivered.
-      const b = { js: token.js, message: item.taskMessage, touchedAt: 0 };
-      try {
-        await this.deadLetter(b, n + 1);
+    const delayMs = n <= 1 ? 0 : Math.min(MAX_NAK_DELAY_MS, 1_000 * 2 ** (n - 2));
+    try {
+      if (options?.reason === 'not-handled') {
+        // Not a failure: a copy comes back later instead, so the delivery does not count.
+        await sendAgainLater(this.res, token.js, delayMs, Date.now());
         return;
-      } catch (err) {
-        backgroundError(this.log, 'dead-letter activity', err);
       }
+      const failed = failedBefore(token.js) + 1;
+      if (failed >= this.res.options.maxDeliveries) {
+        // The last failed delivery the limit allows: dead-lettered now, not redelivered.
+        await this.deadLetter({ js: token.js, message: item.taskMessage, touchedAt: 0 }, failed);
+        return;
+      }
+    } catch (err) {
+      backgroundError(this.log, 'abandon activity', err);
     }
-    token.js.nak(n <= 1 ? 0 : Math.min(MAX_NAK_DELAY_MS, 1_000 * 2 ** (n - 2)));
+    token.js.nak(delayMs);
   }
 
-  private async deadLetter(b: BufferedActivity, deliveries: number): Promise<void> {
+  /** Dead-letters an activity whose deliveries failed `failedDeliveries` times. */
+  private async deadLetter(b: BufferedActivity, failedDeliveries: number): Promise<void> {
     const { res } = this;
     const scheduled = b.message;
     const owner = scheduled.orchestrationInstance;
     const token = encodeInstanceId(owner.instanceId);
     const partition = res.names.partitionOf(owner.instanceId);
-    // Every earlier delivery failed (the message came back): the same count as memory's.
-    const failedDeliveries = deliveries - 1;
     const max = res.options.maxDeliveries;
     const reason = poisonReason(failedDeliveries, max);
     await publishDeadLetter(res, 'act', partition, token, b.js.data,
@@ -259,7 +266,7 @@ export class ActivityRuntime {
     await this.publishResult(scheduled, failed);
     b.js.term();
     deadLettered(this.log, { stream: res.names.actStream, seq: b.js.seq,
-      instanceId: owner.instanceId, deliveries, reason });
+      instanceId: owner.instanceId, deliveries: failedDeliveries, reason });
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { QueuedIterator } from '@nats-io/transport-node';
+import { headers as natsHeaders, type MsgHdrs, type QueuedIterator } from '@nats-io/transport-node';
 import type { KvWatchEntry } from '@nats-io/kv';
 import type { Logger } from '../logging/logger.ts';
 import { backgroundError, timerFailed, timerFired } from '../logging/nats-events.ts';
@@ -92,7 +92,9 @@ export class TimerIndex {
   private async fire(t: DueTimer, now: number): Promise<void> {
     this.due.delete(t.key);
     try {
-      await this.res.js.publish(t.entry.subject, encodeJson(t.entry.msg), { msgID: t.entry.id });
+      await this.res.js.publish(t.entry.subject, encodeJson(t.entry.msg), {
+        msgID: t.entry.id, ...(t.entry.headers ? { headers: headersOf(t.entry.headers) } : {}),
+      });
       // No watcher needs to hear of it (this owner dropped it already): purge, leave no marker.
       await purgeTimerKey(this.res, t.key);
       timerFired(this.log, this.partition, t.key, now - t.at);
@@ -132,4 +134,10 @@ export async function purgeTimerKey(res: HubResources, key: string): Promise<voi
 export async function removeTimerKey(res: HubResources, key: string): Promise<void> {
   await res.timers.delete(key);
   await purgeTimerKey(res, key);
+}
+
+function headersOf(values: Readonly<Record<string, string>>): MsgHdrs {
+  const h = natsHeaders();
+  for (const [k, v] of Object.entries(values)) h.set(k, v);
+  return h;
 }

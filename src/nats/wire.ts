@@ -67,6 +67,8 @@ export interface TimerEntry {
   readonly id: string;
   readonly fireAt: string;
   readonly msg: WireTaskMessage;
+  /** Headers to publish the message with. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** UTF-8 JSON bytes. `Buffer.from` is several times faster than TextEncoder for small texts. */
