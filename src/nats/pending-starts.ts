@@ -11,6 +11,8 @@ import {
 const MIN_AGE_MS = 5_000;
 /** Most Pending records one scan repairs (the rest wait for the next scan). */
 const MAX_REPAIRS_PER_SCAN = 1_000;
+/** The first scans of newly owned partitions start within this long. */
+const FIRST_SCAN_SPREAD_MS = 30_000;
 
 /** Rebuilds the start message of a Pending execution from its record. */
 export function startMessageFromRecord(rec: InstanceRecord): TaskMessage {
@@ -52,7 +54,10 @@ export class PendingStartScan {
 
   start(): void {
     this.stopped = false;
-    this.schedule(0);
+    // Spread out: a worker taking many partitions at once does not list the records for
+    // all of them at the same moment.
+    const interval = this.res.options.pendingScanIntervalMs;
+    this.schedule(Math.floor(Math.random() * Math.min(interval, FIRST_SCAN_SPREAD_MS)));
   }
 
   async stop(): Promise<void> {
