@@ -13,9 +13,9 @@ import {
   checkpoint,
   createInstance,
   EMPTY_RECEIVE_MS,
-  executionOf,
   lockActivity,
   lockOrchestration,
+  scheduleActivity,
   startService,
 } from '../support/service-harness.ts';
 
@@ -113,16 +113,7 @@ for (const fixture of backendFixtures()) {
     it('should answer an activity that kept failing with a TaskFailed', async (t) => {
       const b = await startService(t, fixture, POISON);
       if (!b) return;
-      await createInstance(b, 'act-poison', 'Greet');
-      const wi = await lockOrchestration(b);
-      assert.ok(wi);
-      const owner = executionOf(wi);
-      const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name: 'Crash', version: '' });
-      await checkpoint(b, wi, {
-        events: [{ type: 'TaskScheduled', eventId: 0, name: 'Crash', version: '' }],
-        activityMessages: [taskMessage(scheduled, owner)],
-      });
-      await b.service.releaseOrchestrationWorkItem(wi);
+      await scheduleActivity(b, 'act-poison', 'Crash');
       for (let i = 0; i < LIMIT; i++) {
         const a = await lockActivity(b);
         assert.ok(a, `delivery ${i + 1} of the activity did not come`);
@@ -148,17 +139,7 @@ for (const fixture of backendFixtures()) {
     it('should not count abandons of an activity this worker does not run', async (t) => {
       const b = await startService(t, fixture, POISON);
       if (!b) return;
-      await createInstance(b, 'act-unhandled', 'Greet');
-      const wi = await lockOrchestration(b);
-      assert.ok(wi);
-      const owner = executionOf(wi);
-      const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name: 'Elsewhere',
-        version: '' });
-      await checkpoint(b, wi, {
-        events: [{ type: 'TaskScheduled', eventId: 0, name: 'Elsewhere', version: '' }],
-        activityMessages: [taskMessage(scheduled, owner)],
-      });
-      await b.service.releaseOrchestrationWorkItem(wi);
+      const owner = await scheduleActivity(b, 'act-unhandled', 'Elsewhere');
       for (let i = 0; i < LIMIT + 1; i++) {
         const a = await lockActivity(b);
         assert.ok(a, `delivery ${i + 1} of the activity did not come`);

@@ -136,3 +136,25 @@ export function executionOf(wi: OrchestrationWorkItem): {
   assert.ok(started && started.type === 'ExecutionStarted', 'work item has no ExecutionStarted');
   return started.orchestrationInstance;
 }
+
+/**
+ * Creates an instance whose first episode schedules activity `name` as task 0
+ * and releases it; returns the owner (instance and execution).
+ */
+export async function scheduleActivity(
+  backend: Backend,
+  instanceId: string,
+  name: string,
+): Promise<{ instanceId: string; executionId: string }> {
+  await createInstance(backend, instanceId, 'Greet');
+  const wi = await lockOrchestration(backend);
+  assert.ok(wi, `no work item for '${instanceId}'`);
+  const owner = executionOf(wi);
+  const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name, version: '' });
+  await checkpoint(backend, wi, {
+    events: [{ type: 'TaskScheduled', eventId: 0, name, version: '' }],
+    activityMessages: [taskMessage(scheduled, owner)],
+  });
+  await backend.service.releaseOrchestrationWorkItem(wi);
+  return owner;
+}

@@ -2,12 +2,7 @@ import type { Logger } from 'pino';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { DedupeRule } from '../core/orchestration-service-client.ts';
 import type { ContinueAsNewEventBehaviour } from '../core/orchestration-service.ts';
-import type {
-  ActivityWorkItem,
-  OrchestrationCompletion,
-  OrchestrationWorkItem,
-} from '../core/work-item.ts';
-import type { TaskMessage } from '../core/task-message.ts';
+import type { WorkItemFaultHooks } from '../core/fault-hooks.ts';
 import { validateHubName } from '../core/validation.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { MAX_TIMEOUT_MS, systemClock, type Clock } from '../util/clock.ts';
@@ -15,29 +10,10 @@ import { OptionChecks, optionsObject } from '../util/option-checks.ts';
 import type { MemoryBackend } from './memory-backend.ts';
 
 /**
- * Fault hooks for tests. The backend keeps its own copy (`backend.faults`),
- * which tests may change while it runs. Counters count down per injected fault.
+ * Fault hooks for tests (the hooks every backend offers). The backend keeps
+ * its own copy (`backend.faults`), which tests may change while it runs.
  */
-export interface MemoryFaults {
-  /** Fail this many upcoming orchestration checkpoints with BACKEND_ERROR, before any effect. */
-  failCheckpoints?: number;
-  /** Fail this many upcoming activity completions with BACKEND_ERROR, before any effect. */
-  failActivityCompletions?: number;
-  /** Fail this many upcoming orchestration lock renewals with BACKEND_ERROR. */
-  failOrchestrationRenewals?: number;
-  /** Fail this many upcoming activity lock renewals with BACKEND_ERROR. */
-  failActivityRenewals?: number;
-  /**
-   * Runs after the lock check of every checkpoint; a throw fails the checkpoint
-   * with no effect. It may wait (a stalled writer): the lock is checked again
-   * after it, so a lock that lapsed meanwhile fails the checkpoint.
-   */
-  beforeCheckpoint?: (item: OrchestrationWorkItem, completion: OrchestrationCompletion) =>
-    void | Promise<void>;
-  /** Same as `beforeCheckpoint`, for activity completions. */
-  beforeActivityCompletion?: (item: ActivityWorkItem, response: TaskMessage) =>
-    void | Promise<void>;
-}
+export type MemoryFaults = WorkItemFaultHooks;
 
 export interface MemoryBackendOptions {
   /**

@@ -1,5 +1,6 @@
 import type { WorkItemLock } from '../../actors/work-item-lock.ts';
 import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
+import type { WorkItemFaultHooks } from '../core/fault-hooks.ts';
 import type { TaskMessage } from '../core/task-message.ts';
 import type {
   ActivityWorkItem, OrchestrationCompletion, OrchestrationWorkItem,
@@ -19,31 +20,13 @@ export interface CommitFaultInfo {
 }
 
 /**
- * Fault-injection points for tests (backend options, never globals). The
+ * Fault-injection points for tests (backend options, never globals): the
+ * hooks every backend offers (`WorkItemFaultHooks`), plus NATS's own. The
  * backend keeps its own copy (`backend.faults`), which tests may change while
- * it runs; counters count down per injected fault. The first six have the
- * memory backend's names and meaning.
+ * it runs. Here the checkpoint hooks run before the commit publish, whose
+ * revision check also fences a holder whose instance moved on meanwhile.
  */
-export interface NatsFaultHooks {
-  /** Fail this many upcoming orchestration checkpoints with BACKEND_ERROR, before any effect. */
-  failCheckpoints?: number;
-  /** Fail this many upcoming activity completions with BACKEND_ERROR, before any effect. */
-  failActivityCompletions?: number;
-  /** Fail this many upcoming orchestration lock renewals with BACKEND_ERROR. */
-  failOrchestrationRenewals?: number;
-  /** Fail this many upcoming activity lock renewals with BACKEND_ERROR. */
-  failActivityRenewals?: number;
-  /**
-   * Runs after the lock check of every checkpoint, before its commit publish;
-   * a throw fails the checkpoint with no effect. It may wait (a stalled
-   * writer): the lock is checked again after it, and the commit's revision
-   * check still fences a holder whose instance moved on meanwhile.
-   */
-  beforeCheckpoint?: (item: OrchestrationWorkItem, completion: OrchestrationCompletion) =>
-    void | Promise<void>;
-  /** Same as `beforeCheckpoint`, for activity completions (before the result is published). */
-  beforeActivityCompletion?: (item: ActivityWorkItem, response: TaskMessage) =>
-    void | Promise<void>;
+export interface NatsFaultHooks extends WorkItemFaultHooks {
   /**
    * After the commit publish succeeded, before the owner sends the outbox,
    * acks the batch and writes the instance record. 'skip' leaves all of that

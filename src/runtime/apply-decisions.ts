@@ -1,3 +1,4 @@
+import { terminatedChildFailure } from '../core/backend-endings.ts';
 import type { FailureDetails } from '../core/failure-details.ts';
 import { newEvent } from '../core/history-event.ts';
 import type { OrchestrationRuntimeState } from '../core/runtime-state.ts';
@@ -118,24 +119,10 @@ function applyCompletion(
     }, now), parent.orchestrationInstance));
     return;
   }
-  const failureDetails: FailureDetails = action.failureDetails ?? {
-    errorType: 'OrchestrationTerminated',
-    errorMessage: `Sub-orchestration '${started.orchestrationInstance.instanceId}' was ` +
-      `terminated: ${terminationReason(result)}`,
-    isNonRetriable: true,
-  };
+  const failureDetails: FailureDetails = action.failureDetails ??
+    terminatedChildFailure(started.orchestrationInstance.instanceId, result);
   out.orchestratorMessages.push(taskMessage(newEvent({
     type: 'SubOrchestrationInstanceFailed', taskScheduledId, reason: failureDetails.errorMessage,
     failureDetails,
   }, now), parent.orchestrationInstance));
-}
-
-function terminationReason(serialized: string | undefined): string {
-  if (serialized === undefined) return '(no reason given)';
-  try {
-    const value: unknown = JSON.parse(serialized);
-    return typeof value === 'string' ? value : serialized;
-  } catch {
-    return serialized;
-  }
 }
