@@ -30,12 +30,18 @@ interface ActivityLockToken {
   readonly lock: WorkItemLock;
   /** The message's ack deadline as this holder knows it (real time); renew extends it. */
   expiresAt: number;
+  /** When the lock call handed it out. */
+  readonly lockedAt: number;
 }
 
 const FETCH_EXPIRES_MS = 5_000;
 const MAX_NAK_DELAY_MS = 5 * 60_000;
 /** A pull waits until at least this share of the prefetch is free (fewer, larger pulls). */
 const MIN_PULL_FRACTION = 0.25;
+/** The prefetch grows up to this many times `activityPrefetch` while activities are quick. */
+const MAX_PREFETCH_FACTOR = 8;
+/** An activity that held its lock longer than this shrinks the prefetch again. */
+const SLOW_ACTIVITY_MS = 100;
 
 /**
  * Activity work items: a bounded prefetch from the shared activity consumer
@@ -55,11 +61,19 @@ export class ActivityRuntime {
   private readonly buffered = new Set<BufferedActivity>();
   private spaceWaiter: (() => void) | undefined;
   private ackWaitMs: number;
+  /**
+   * Messages to hold ahead of lock calls: `activityPrefetch`, doubled while
+   * every pull is taken as fast as it arrives (quick activities: fewer,
+   * larger pulls), halved back when an activity runs long (slow activities:
+   * other workers get the rest).
+   */
+  private prefetch: number;
   private readonly log: Logger;
 
   constructor(private readonly res: HubResources, log: Logger) {
     this.log = log.child({ component: 'activities' });
     this.ackWaitMs = res.options.activityLockMs;
+    this.prefetch = res.options.activityPrefetch;
   }
 
   async start(): Promise<void> {
@@ -71,7 +85,7 @@ export class ActivityRuntime {
     this.loop = (async () => {
       while (this.active) {
         try {
-          const prefetch = res.options.activityPrefetch;
+          const prefetch = this.prefetch;
           const space = prefetch - this.buffered.size;
           if (space <= 0 || (this.buffered.size > 0 && space < prefetch * MIN_PULL_FRACTION)) {
             await new Promise<void>((r) => {
@@ -81,7 +95,16 @@ export class ActivityRuntime {
             continue;
           }
           this.iter = await consumer.fetch({ max_messages: space, expires: FETCH_EXPIRES_MS });
-          for await (const m of this.iter) this.onMessage(m);
+          let got = 0;
+          for await (const m of this.iter) {
+            got++;
+            this.onMessage(m);
+          }
+          // The whole pull arrived and was taken as it came: the next one may be larger.
+          if (got >= space && this.buffered.size * 4 <= prefetch) {
+            this.prefetch = Math.min(prefetch * 2,
+              res.options.activityPrefetch * MAX_PREFETCH_FACTOR);
+          }
         } catch (err) {
           if (!this.active) return;
           backgroundError(this.log, 'activity fetch', err);
@@ -144,7 +167,7 @@ export class ActivityRuntime {
       }
       const token: ActivityLockToken = {
         js: b.js, lock: this.lockTable.open(`activity work item ${b.js.seq}`),
-        expiresAt: b.touchedAt + this.ackWaitMs,
+        expiresAt: b.touchedAt + this.ackWaitMs, lockedAt: Date.now(),
       };
       return {
         id: String(b.js.seq),
@@ -189,6 +212,10 @@ export class ActivityRuntime {
     const token = this.tokenOf(item);
     token.lock.check('complete');
     this.checkNotExpired(item, token);
+    if (Date.now() - token.lockedAt > SLOW_ACTIVITY_MS) {
+      // Slow activities: hold fewer messages ahead, so other workers get the rest.
+      this.prefetch = Math.max(this.res.options.activityPrefetch, this.prefetch >> 1);
+    }
     const owner = item.taskMessage.orchestrationInstance;
     const target = response.orchestrationInstance.instanceId ? response : { ...response,
       orchestrationInstance: owner };
