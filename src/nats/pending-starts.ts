@@ -14,6 +14,72 @@ const MAX_REPAIRS_PER_SCAN = 1_000;
 /** The first scans of newly owned partitions start within this long. */
 const FIRST_SCAN_SPREAD_MS = 30_000;
 
+/** One listing of Pending records is shared by the scans of this long (their first spread). */
+const LISTING_REUSE_MS = FIRST_SCAN_SPREAD_MS + 5_000;
+/** Longest wait for one listing of the latest records. */
+const LISTING_TIMEOUT_MS = 60_000;
+/** A Pending record as stored (compact JSON): most records are skipped without parsing. */
+const PENDING_MARK = Buffer.from('"orchestrationStatus":"Pending"', 'utf8');
+
+const listings = new WeakMap<HubResources, { readonly at: number;
+  readonly keys: Promise<Map<number, string[]>> }>();
+
+/**
+ * Keys of the Pending latest records, by partition: one ordered pass over the
+ * bucket's latest values (every partition of this process reuses it for a
+ * while), each value only parsed when it holds the Pending mark.
+ */
+function pendingKeys(res: HubResources): Promise<Map<number, string[]>> {
+  const cached = listings.get(res);
+  const reuseMs = Math.min(LISTING_REUSE_MS, res.options.pendingScanIntervalMs / 2);
+  if (cached && Date.now() - cached.at < reuseMs) return cached.keys;
+  const keys = listPendingKeys(res);
+  listings.set(res, { at: Date.now(), keys });
+  keys.catch(() => listings.delete(res));
+  return keys;
+}
+
+async function listPendingKeys(res: HubResources): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  // A watch of a key filter that matches nothing would wait for its first update: look first.
+  const probe = await res.instances.keys('*');
+  let any = false;
+  for await (const _key of probe) {
+    any = true;
+    break;
+  }
+  probe.stop();
+  if (!any) return out;
+  const watch = await res.instances.watch({ key: '*' });
+  const timer = setTimeout(() => watch.stop(), LISTING_TIMEOUT_MS);
+  try {
+    for await (const e of watch) {
+      if (e.operation === 'PUT' && e.value.length > 0 &&
+        Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength)
+          .includes(PENDING_MARK)) {
+        let instanceId: string;
+        try {
+          instanceId = decodeInstanceId(e.key);
+        } catch {
+          instanceId = '';
+        }
+        if (instanceId) {
+          const p = res.names.partitionOf(instanceId);
+          const list = out.get(p);
+          if (list) list.push(e.key);
+          else out.set(p, [e.key]);
+        }
+      }
+      // The last value of the initial listing (the watch marks it as the first update).
+      if (e.delta === 0 || e.isUpdate) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    watch.stop();
+  }
+  return out;
+}
+
 /** Rebuilds the start message of a Pending execution from its record. */
 export function startMessageFromRecord(rec: InstanceRecord): TaskMessage {
   const { instanceId, executionId } = rec.orchestrationInstance;
@@ -79,17 +145,10 @@ export class PendingStartScan {
   /** One bounded pass over the latest records of this partition. Returns the repairs made. */
   async scan(): Promise<number> {
     const { res } = this;
-    const keys: string[] = [];
-    for await (const key of await res.instances.keys('*')) {
-      if (this.stopped) return 0;
-      let instanceId: string;
-      try {
-        instanceId = decodeInstanceId(key);
-      } catch {
-        continue;
-      }
-      if (res.names.partitionOf(instanceId) === this.partition) keys.push(key);
-    }
+    // One listing of the latest records (values included) serves every partition this
+    // process owns for a while: no key listing and no read per record in each partition.
+    const keys = (await pendingKeys(res)).get(this.partition) ?? [];
+    if (this.stopped) return 0;
     let repaired = 0;
     for (const key of keys) {
       if (this.stopped || repaired >= MAX_REPAIRS_PER_SCAN) break;
