@@ -131,6 +131,32 @@ for (const fixture of backendFixtures()) {
       assert.equal(outputOf(await hub.run('Parent')), 'foo_instance');
     });
 
+    it('[44] a failed child retried under its explicit id runs again (contract 3.9)', async (t) => {
+      let attempts = 0;
+      const hub = await startHub(t, fixture, {
+        orchestrations: {
+          Flaky: function* () {
+            attempts++;
+            if (attempts === 1) throw new Error('the first attempt fails');
+            return `attempt ${attempts}`;
+          },
+          Parent: function* (ctx) {
+            return yield ctx.callSubOrchestration('Flaky', undefined, {
+              instanceId: 'retried-child',
+              retry: { firstRetryIntervalMs: 100, maxNumberOfAttempts: 3 },
+            });
+          },
+        },
+      });
+      if (!hub) return;
+      assert.equal(outputOf(await hub.run('Parent', { instanceId: 'retrying-parent' })),
+        'attempt 2');
+      const runs = await hub.client.getOrchestrationStates('retried-child');
+      assert.deepEqual(runs.map((s) => s.orchestrationStatus), ['Completed', 'Failed']);
+      assert.notEqual(runs[0]?.orchestrationInstance.executionId,
+        runs[1]?.orchestrationInstance.executionId);
+    });
+
     it("[46] child tags merge over the parent's; activities see tags", async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {

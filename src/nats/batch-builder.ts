@@ -1,4 +1,4 @@
-import type { OrchestrationStatus } from '../core/orchestration-status.ts';
+import { isTerminalStatus, type OrchestrationStatus } from '../core/orchestration-status.ts';
 import type { TaskMessage } from '../core/task-message.ts';
 
 /** What the batch builder needs to know about one held message. */
@@ -115,9 +115,13 @@ function startRejection(startExec: string, isChild: boolean, view: InstanceView)
   const { current, record } = view;
   if (current?.executionId === startExec) return 'duplicate start of the current execution';
   if (record) {
-    if (record.executionId !== startExec) {
+    // A parent may re-create a finished child under the same id (a retried child, contract
+    // 3.9): its start replaces the finished execution.
+    if (record.executionId !== startExec && !(isChild && isTerminalStatus(record.status) &&
+      !current?.live)) {
       return `stale start: the instance record names execution ${record.executionId}`;
     }
+    if (record.executionId !== startExec) return null;
     if (record.status !== 'Pending') {
       return `start of an execution that is ${record.status}, not Pending`;
     }

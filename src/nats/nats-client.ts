@@ -24,6 +24,7 @@ import { InstanceWaiter } from './instance-waiter.ts';
 import { encodeInstanceId } from './names.ts';
 import { backendError, isWrongLastSequence } from './nats-errors.ts';
 import { requestMux } from './request-mux.ts';
+import { pendingRecord } from './pending-record.ts';
 import { checkHubConfig } from './provisioning.ts';
 import { decodeQueryToken, encodeQueryToken } from './query-token.ts';
 import { removeTimerKey } from './timer-index.ts';
@@ -509,22 +510,3 @@ function endedExecution(rec: InstanceRecord): InstanceRecord | null {
   return isTerminalStatus(s) || s === 'ContinuedAsNew' ? rec : null;
 }
 
-function pendingRecord(e: ExecutionStartedEvent, now: number): InstanceRecord {
-  const at = new Date(now).toISOString();
-  return {
-    orchestrationInstance: { ...e.orchestrationInstance },
-    ...(e.parentInstance ? { parentInstance: e.parentInstance } : {}),
-    name: e.name,
-    version: e.version,
-    orchestrationStatus: 'Pending',
-    customStatus: null,
-    ...(e.input !== undefined ? { input: e.input } : {}),
-    ...(e.tags ? { tags: e.tags } : {}),
-    createdTime: at,
-    lastUpdatedTime: at,
-    completedTime: null,
-    scheduledStartTime: e.scheduledStartTime ?? null,
-    ...(e.generation !== undefined ? { generation: e.generation } : {}),
-    commitSeq: 0,
-  };
-}

@@ -19,6 +19,7 @@ import type { HubResources } from './hub-resources.ts';
 import { InstanceCache, type CachedInstance } from './instance-cache.ts';
 import { InstanceStore } from './instance-store.ts';
 import { LeaseManager, type LeaseHost } from './lease-manager.ts';
+import { recreateFinishedRecord } from './pending-record.ts';
 import { startMessageFromRecord } from './pending-starts.ts';
 import { PoisonGuard } from './poison-guard.ts';
 import { UnhandledWork } from './unhandled-work.ts';
@@ -326,6 +327,10 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     }
     slot.inFlight = plan.batch;
     const entry = view.entry;
+    const first = plan.batch[0]?.message.event;
+    if (plan.newExecution && first?.type === 'ExecutionStarted') {
+      await recreateFinishedRecord(this.store, slot.token, entry, first, this.now());
+    }
     const lockMs = this.res.options.leaseMs;
     const state = plan.newExecution ? new OrchestrationRuntimeState() : runtimeStateOf(entry);
     const token: OrchestrationLockToken = {
