@@ -52,7 +52,7 @@ export async function openHub(server: BenchServer, section: string, options: Ben
   // Same connection options as the backend uses when it connects itself.
   const nc = await connect({ servers: server.url, name: `bench-${hub}`, noAsyncTraces: true });
   const ops = new OpCounter();
-  if (options.countOps) ops.install(nc);
+  // The counter wraps the connection only while operations are counted (section-workload).
   const logger = silentLogger();
   const backend = await createNatsBackend({ ...options.backendOptions, connection: nc, hub,
     logger });

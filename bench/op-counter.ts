@@ -27,9 +27,19 @@ export class OpCounter {
   enabled = false;
   private installed = false;
 
+  private restore: (() => void) | undefined;
+
+  /** Takes the wrappers off again: timed runs then use the client's own methods. */
+  uninstall(): void {
+    this.restore?.();
+    this.restore = undefined;
+    this.installed = false;
+  }
+
   install(nc: NatsConnection): void {
     if (this.installed) return;
     const proto = (nc as unknown as { protocol: ProtocolLike }).protocol;
+    const own = { publish: proto.publish, processMsg: proto.processMsg };
     const publish = proto.publish.bind(proto);
     const processMsg = proto.processMsg.bind(proto);
     proto.publish = (subject, payload, options) => {
@@ -39,6 +49,7 @@ export class OpCounter {
       publish(subject, payload, options);
     };
     const transport = proto.transport;
+    const ownSend = transport.send;
     const send = transport.send.bind(transport);
     transport.send = (frame) => {
       if (this.enabled) this.bump(this.out, 'socket-write');
@@ -47,6 +58,11 @@ export class OpCounter {
     proto.processMsg = (msg, data) => {
       if (this.enabled) this.bump(this.in, classifyIn(decoder.decode(msg.subject)));
       processMsg(msg, data);
+    };
+    this.restore = () => {
+      proto.publish = own.publish;
+      proto.processMsg = own.processMsg;
+      transport.send = ownSend;
     };
     this.installed = true;
   }
