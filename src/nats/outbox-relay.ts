@@ -20,6 +20,10 @@
  *   lists, known task ids).
  * - A send that fails on the live owner is retried by it a few times; until
  *   it succeeds the mark stays below that commit, so the next owner resends it.
+ * - A commit publish that got no reply holds the mark until the owner finds
+ *   out from the log whether it landed (then it sends that outbox itself).
+ * - A hub without a mark starts from the ack floor of its old relay consumer
+ *   when there is one, else from the beginning of the log.
  *
  * TODO: a stale holder whose commit publish was already in flight when its
  * lease lapsed may land a commit after the new owner's scan; its outbox is
