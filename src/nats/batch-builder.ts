@@ -70,7 +70,10 @@ export function planBatch<M extends BatchCandidate>(
     const exec = item.message.orchestrationInstance.executionId;
     if (e.type === 'ExecutionStarted') {
       const startExec = e.orchestrationInstance.executionId;
-      const reason = startRejection(startExec, e.parentInstance !== undefined, view);
+      // A start an instance sends to its own id never re-creates it (as on memory).
+      const parent = e.parentInstance?.orchestrationInstance.instanceId;
+      const reason = startRejection(startExec, parent !== undefined, view,
+        parent !== undefined && parent !== e.orchestrationInstance.instanceId);
       if (reason) {
         drop.push({ item, reason });
         continue;
@@ -111,13 +114,14 @@ export function planBatch<M extends BatchCandidate>(
   return { batch, drop, keep, newExecution, waitingForStart: waiting.length > 0 && !newExecution };
 }
 
-function startRejection(startExec: string, isChild: boolean, view: InstanceView): string | null {
+function startRejection(startExec: string, isChild: boolean, view: InstanceView,
+  mayRecreate: boolean): string | null {
   const { current, record } = view;
   if (current?.executionId === startExec) return 'duplicate start of the current execution';
   if (record) {
     // A parent may re-create a finished child under the same id (a retried child, contract
     // 3.9): its start replaces the finished execution.
-    if (record.executionId !== startExec && !(isChild && isTerminalStatus(record.status) &&
+    if (record.executionId !== startExec && !(mayRecreate && isTerminalStatus(record.status) &&
       !current?.live)) {
       return `stale start: the instance record names execution ${record.executionId}`;
     }
