@@ -7,7 +7,12 @@ import type { NatsBackend } from '../../src/nats/index.ts';
 import { checkOrchestrationServiceInvariants } from '../../src/testing/conformance-kit.ts';
 import { startTestNatsServer, type TestNatsServer } from '../support/nats-server.ts';
 import {
-  checkpoint, closeAll, create, EMPTY_MS, RECEIVE_MS, startedBackend,
+  checkpoint,
+  closeAll,
+  create,
+  EMPTY_MS,
+  RECEIVE_MS,
+  startedBackend,
 } from '../nats/helpers.ts';
 import { budget, budgetLevel, INVARIANT_TITLES } from './support/fc-budget.ts';
 import { natsTarget } from './support/targets.ts';
@@ -58,44 +63,70 @@ describe('orchestration service invariants: nats backend', () => {
     });
   });
 
-  it('INV-7 nats: a completed or lapsed holder\'s activity abandon fails with LOCK_LOST and ' +
-    'leaves the message to its current holder', { timeout: 60_000 }, async () => {
-    // The kit's counterexample (seed 2121651975) in plain steps, on 1 s activity locks.
-    const b = await startedBackend(url(), backends, { partitions: 1, activityLockMs: 1_000 });
-    const owner = await create(b, 'stale-abandon');
-    const wi = await b.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
-    assert.ok(wi);
-    const scheduled = (id: number) =>
-      taskMessage(newEvent({ type: 'TaskScheduled', eventId: id, name: 'W', version: '' }), owner);
-    await checkpoint(b, wi, {
-      events: [0, 1].map((id) => ({ type: 'TaskScheduled', eventId: id, name: 'W', version: '' })),
-      activityMessages: [scheduled(0), scheduled(1)],
-    });
-    await b.service.releaseOrchestrationWorkItem(wi);
+  it(
+    "INV-7 nats: a completed or lapsed holder's activity abandon fails with LOCK_LOST and " +
+      'leaves the message to its current holder',
+    { timeout: 60_000 },
+    async () => {
+      // The kit's counterexample (seed 2121651975) in plain steps, on 1 s activity locks.
+      const b = await startedBackend(url(), backends, { partitions: 1, activityLockMs: 1_000 });
+      const owner = await create(b, 'stale-abandon');
+      const wi = await b.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+      assert.ok(wi);
+      const scheduled = (id: number) =>
+        taskMessage(
+          newEvent({ type: 'TaskScheduled', eventId: id, name: 'W', version: '' }),
+          owner,
+        );
+      await checkpoint(b, wi, {
+        events: [0, 1].map((id) => ({
+          type: 'TaskScheduled',
+          eventId: id,
+          name: 'W',
+          version: '',
+        })),
+        activityMessages: [scheduled(0), scheduled(1)],
+      });
+      await b.service.releaseOrchestrationWorkItem(wi);
 
-    const done = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
-    assert.ok(done);
-    await b.service.completeActivityWorkItem(done, taskMessage(newEvent({
-      type: 'TaskCompleted', taskScheduledId: done.taskMessage.event.eventId, result: '1',
-    }), owner));
-    await assert.rejects(b.service.abandonActivityWorkItem(done),
-      (e) => isDurableTaskError(e, 'LOCK_LOST'), 'the completed holder\'s abandon succeeded');
+      const done = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
+      assert.ok(done);
+      await b.service.completeActivityWorkItem(
+        done,
+        taskMessage(
+          newEvent({
+            type: 'TaskCompleted',
+            taskScheduledId: done.taskMessage.event.eventId,
+            result: '1',
+          }),
+          owner,
+        ),
+      );
+      await assert.rejects(
+        b.service.abandonActivityWorkItem(done),
+        (e) => isDurableTaskError(e, 'LOCK_LOST'),
+        "the completed holder's abandon succeeded",
+      );
 
-    const first = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
-    assert.ok(first);
-    // The first holder stops renewing: the message comes back to a second holder.
-    const second = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
-    assert.ok(second, 'the lapsed activity was not handed out again');
-    assert.equal(second.taskMessage.event.eventId, first.taskMessage.event.eventId);
-    await b.service.renewActivityWorkItemLock(second);
-    await assert.rejects(b.service.abandonActivityWorkItem(first),
-      (e) => isDurableTaskError(e, 'LOCK_LOST'), 'the lapsed holder\'s abandon succeeded');
-    // Its abandon touched nothing: no third holder while the second's lock runs.
-    assert.equal(await b.service.lockNextActivityWorkItem(EMPTY_MS / 2), null);
-    await b.service.abandonActivityWorkItem(second);
-    await b.service.abandonActivityWorkItem(second);
-    const third = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
-    assert.ok(third, 'the second holder\'s abandon did not give the activity back');
-    assert.equal(third.taskMessage.event.eventId, first.taskMessage.event.eventId);
-  });
+      const first = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
+      assert.ok(first);
+      // The first holder stops renewing: the message comes back to a second holder.
+      const second = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
+      assert.ok(second, 'the lapsed activity was not handed out again');
+      assert.equal(second.taskMessage.event.eventId, first.taskMessage.event.eventId);
+      await b.service.renewActivityWorkItemLock(second);
+      await assert.rejects(
+        b.service.abandonActivityWorkItem(first),
+        (e) => isDurableTaskError(e, 'LOCK_LOST'),
+        "the lapsed holder's abandon succeeded",
+      );
+      // Its abandon touched nothing: no third holder while the second's lock runs.
+      assert.equal(await b.service.lockNextActivityWorkItem(EMPTY_MS / 2), null);
+      await b.service.abandonActivityWorkItem(second);
+      await b.service.abandonActivityWorkItem(second);
+      const third = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
+      assert.ok(third, "the second holder's abandon did not give the activity back");
+      assert.equal(third.taskMessage.event.eventId, first.taskMessage.event.eventId);
+    },
+  );
 });
