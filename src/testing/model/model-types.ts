@@ -47,6 +47,12 @@ export interface ModelMessage {
   bypassed: boolean;
   /** It may never arrive (sent by a call that failed on a backend without atomic sends). */
   uncertain: boolean;
+  /**
+   * A parent's start for an instance that already exists. The backend may drop
+   * it, or (contract.md Appendix C, item 10: decided at lock time) re-create the
+   * instance with it if the instance has finished by then.
+   */
+  recreates: boolean;
 }
 
 export interface ModelInstance {

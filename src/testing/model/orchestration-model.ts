@@ -118,6 +118,8 @@ export class OrchestrationModel {
       (spec.executionId === undefined || spec.executionId === target.executionId);
     const m = this.record(spec, origin, step, deliverable ? 'pending' : 'orphaned');
     m.uncertain = uncertain;
+    const parent = spec.start?.parent?.instanceId;
+    m.recreates = spec.kind === 'start' && parent !== undefined && parent !== spec.instanceId;
     return m;
   }
 
@@ -142,6 +144,7 @@ export class OrchestrationModel {
       uncertain: false,
       faulted: false,
       bypassed: false,
+      recreates: false,
     };
     this.messages.set(m.key, m);
     this.instances.get(spec.instanceId)?.queue.push(m.key);
