@@ -2,13 +2,29 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDurableTaskError } from '../../src/core/errors.ts';
 import {
-  decodeExecutionId, decodeInstanceId, encodeExecutionId, encodeInstanceId, fnv1a32, HubNames,
+  decodeExecutionId,
+  decodeInstanceId,
+  encodeExecutionId,
+  encodeInstanceId,
+  fnv1a32,
+  HubNames,
   partitionOf,
 } from '../../src/nats/names.ts';
 
 // F20: hostile but legal ids, plus a few more shapes that subjects and keys cannot carry raw.
-const HOSTILE_IDS = [' ', 'a.b', 'a*', '>', 'über/ünïcödé', 'x'.repeat(256), '😀'.repeat(256),
-  'tab\tnew\nline', 'dots...', '$KV.x', 'a b.c*d>e'];
+const HOSTILE_IDS = [
+  ' ',
+  'a.b',
+  'a*',
+  '>',
+  'über/ünïcödé',
+  'x'.repeat(256),
+  '😀'.repeat(256),
+  'tab\tnew\nline',
+  'dots...',
+  '$KV.x',
+  'a b.c*d>e',
+];
 
 describe('nats names', () => {
   it('should round-trip hostile instance ids through one subject token', () => {
@@ -21,11 +37,15 @@ describe('nats names', () => {
 
   it('should reject empty and over-long ids with INVALID_INSTANCE_ID', () => {
     for (const id of ['', 'x'.repeat(257), 'x'.repeat(10_000)]) {
-      assert.throws(() => encodeInstanceId(id),
-        (e) => isDurableTaskError(e, 'INVALID_INSTANCE_ID'));
+      assert.throws(
+        () => encodeInstanceId(id),
+        (e) => isDurableTaskError(e, 'INVALID_INSTANCE_ID'),
+      );
     }
-    assert.throws(() => decodeInstanceId('a.b'),
-      (e) => isDurableTaskError(e, 'INVALID_INSTANCE_ID'));
+    assert.throws(
+      () => decodeInstanceId('a.b'),
+      (e) => isDurableTaskError(e, 'INVALID_INSTANCE_ID'),
+    );
   });
 
   it('should hash with FNV-1a 32-bit over UTF-8 bytes', () => {
@@ -62,9 +82,14 @@ describe('nats names', () => {
     assert.equal(n.startMessageId(token, 'e1'), `${token}:e1:start`);
     assert.equal(n.outboxMessageId(token, 'e1', 'act', 7), `${token}:e1:act:7`);
     assert.equal(n.resultMessageId(token, 'e1', 7), `${token}:e1:result:7`);
-    assert.throws(() => new HubNames('bad.hub', 4),
-      (e) => isDurableTaskError(e, 'INVALID_HUB_NAME'));
-    assert.throws(() => new HubNames('h', 0), (e) => isDurableTaskError(e, 'INVALID_ARGUMENT'));
+    assert.throws(
+      () => new HubNames('bad.hub', 4),
+      (e) => isDurableTaskError(e, 'INVALID_HUB_NAME'),
+    );
+    assert.throws(
+      () => new HubNames('h', 0),
+      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT'),
+    );
   });
 
   it('should keep plain execution ids and encode others reversibly', () => {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkOrchestrationServiceInvariants } from '../../src/testing/conformance-kit.ts';
 import { budget, INVARIANT_TITLES } from './support/fc-budget.ts';
@@ -12,24 +13,45 @@ const RUNS = { ci: 60, long: 3_000 };
 
 const MIXED = 'model-based: random commands keep INV-1..INV-9, every message consumed once';
 
+/** Sums the kit's per-run counters, to show the runs exercised the backend. */
+function tally(): {
+  onRunEnd: (stats: ReadonlyMap<string, number>) => void;
+  total: Map<string, number>;
+} {
+  const total = new Map<string, number>();
+  return {
+    total,
+    onRunEnd: (stats) => {
+      for (const [k, v] of stats) total.set(k, (total.get(k) ?? 0) + v);
+    },
+  };
+}
+
 describe('orchestration service invariants: memory backend', () => {
   for (const [id, title] of INVARIANT_TITLES) {
     it(`${id} ${title}`, async (t) => {
+      const { onRunEnd, total } = tally();
       await checkOrchestrationServiceInvariants({
         ...memoryTarget(),
         ...budget(t, RUNS),
         focus: id,
+        onRunEnd,
       });
+      assert.ok((total.get('locks') ?? 0) > 0, 'no run handed out a work item');
     });
   }
 
   it(MIXED, async (t) => {
+    const { onRunEnd, total } = tally();
     await checkOrchestrationServiceInvariants({
       ...memoryTarget(),
       ...budget(t, { ci: 100, long: 5_000 }),
       focus: 'all',
       maxCommands: 60,
+      onRunEnd,
     });
+    assert.ok((total.get('locks') ?? 0) > 0, 'no run handed out a work item');
+    assert.ok((total.get('activities completed') ?? 0) > 0, 'no run completed an activity');
   });
 
   // The counterexample that once made a checkpoint commit and then throw LOCK_LOST:

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { HandoffQueue } from '../../../src/nats/handoff-queue.ts';
 
 describe('HandoffQueue', () => {
-  it('should poll once for a zero, negative or NaN timeout and answer after other I/O', async () => {
+  it('should poll once for a zero, negative or NaN timeout, after other I/O', async () => {
     for (const timeout of [0, -1, Number.NaN]) {
       const q = new HandoffQueue<string>();
       let immediateRan = false;
@@ -16,8 +16,7 @@ describe('HandoffQueue', () => {
     }
   });
 
-  it('should hand over at once what is queued, and what arrives before a poll answers',
-    async () => {
+  it('should hand over what is queued, and what arrives before a poll answers', async () => {
     const q = new HandoffQueue<string>();
     q.put('a');
     assert.equal(await q.take(0), 'a');
