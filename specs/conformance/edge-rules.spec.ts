@@ -4,6 +4,7 @@ import { newEvent } from '../../src/core/history-event.ts';
 import { taskMessage } from '../../src/core/task-message.ts';
 import type { OrchestrationWorkItem } from '../../src/core/work-item.ts';
 import { backendFixtures } from '../support/backends.ts';
+import { eventually } from '../support/conformance-helpers.ts';
 import {
   checkpoint,
   createInstance,
@@ -30,8 +31,9 @@ for (const fixture of backendFixtures()) {
       const utc = new Date(at).toISOString();
       const local = atPlusTwoHours(at);
       assert.notEqual(local, utc);
-      await b.client.createOrchestration(startMessage('local', 'When', undefined,
-        { scheduledStartTime: local }));
+      await b.client.createOrchestration(
+        startMessage('local', 'When', undefined, { scheduledStartTime: local }),
+      );
       const [pending] = await b.client.getOrchestrationState('local');
       assert.equal(pending?.orchestrationStatus, 'Pending');
       assert.equal(pending?.scheduledStartTime?.toISOString(), utc);
@@ -53,11 +55,72 @@ for (const fixture of backendFixtures()) {
       const b = await startService(t, fixture);
       if (!b) return;
       await assert.rejects(
-        b.client.createOrchestration(startMessage('bad-time', 'When', undefined,
-          { scheduledStartTime: 'next tuesday' })),
+        b.client.createOrchestration(
+          startMessage('bad-time', 'When', undefined, { scheduledStartTime: 'next tuesday' }),
+        ),
         (err: unknown) => (err as { code?: string }).code === 'INVALID_ARGUMENT',
       );
       assert.deepEqual(await b.client.getOrchestrationState('bad-time'), []);
+    });
+
+    it('should show a child a checkpoint starts as Pending, terminable by id before it runs', async (t) => {
+      const b = await startService(t, fixture);
+      if (!b) return;
+      const parent = await createInstance(b, 'p2', 'Parent');
+      const first = await lockOrchestration(b);
+      assert.ok(first);
+      const executionId = newExecutionId();
+      const start = newEvent({
+        type: 'ExecutionStarted',
+        orchestrationInstance: { instanceId: 'p2 child', executionId },
+        parentInstance: {
+          name: 'Parent',
+          version: '',
+          orchestrationInstance: parent,
+          taskScheduleId: 0,
+        },
+        name: 'Child',
+        version: '',
+        input: '7',
+      });
+      await checkpoint(b, first, {
+        events: [
+          {
+            type: 'SubOrchestrationInstanceCreated',
+            eventId: 0,
+            name: 'Child',
+            version: '',
+            instanceId: 'p2 child',
+          },
+        ],
+        orchestratorMessages: [taskMessage(start, { instanceId: 'p2 child', executionId })],
+      });
+      await b.service.releaseOrchestrationWorkItem(first);
+
+      const child = await eventually(
+        'the Pending record of the child',
+        async () => (await b.client.getOrchestrationState('p2 child'))[0],
+      );
+      assert.equal(child.orchestrationStatus, 'Pending');
+      assert.equal(child.orchestrationInstance.executionId, executionId);
+      assert.equal(child.parentInstance?.orchestrationInstance.instanceId, 'p2');
+      assert.equal(child.input, '7');
+      await b.client.forceTerminateOrchestration('p2 child', '"not needed"');
+
+      const [after] = await b.client.getOrchestrationState('p2 child');
+      assert.equal(after?.orchestrationStatus, 'Terminated');
+      // The parent hears of it; the child's own dropped messages may come first (bounded).
+      let told: OrchestrationWorkItem | null = null;
+      for (let i = 0; i < 5 && !told; i++) {
+        const wi = await lockOrchestration(b);
+        assert.ok(wi, 'the parent was not told');
+        if (wi.instanceId === 'p2') told = wi;
+        else await b.service.releaseOrchestrationWorkItem(wi);
+      }
+      assert.deepEqual(
+        told?.newMessages.map((m) => m.event.type),
+        ['SubOrchestrationInstanceFailed'],
+      );
     });
 
     it('should tell the parent when a Pending child is terminated before it ran', async (t) => {
@@ -68,8 +131,13 @@ for (const fixture of backendFixtures()) {
       assert.ok(first);
       await checkpoint(b, first, {
         events: [
-          { type: 'SubOrchestrationInstanceCreated', eventId: 3, name: 'Child', version: '',
-            instanceId: 'child' },
+          {
+            type: 'SubOrchestrationInstanceCreated',
+            eventId: 3,
+            name: 'Child',
+            version: '',
+            instanceId: 'child',
+          },
         ],
       });
       await b.service.releaseOrchestrationWorkItem(first);
@@ -78,8 +146,12 @@ for (const fixture of backendFixtures()) {
       const start = newEvent({
         type: 'ExecutionStarted',
         orchestrationInstance: { instanceId: 'child', executionId },
-        parentInstance: { name: 'Parent', version: '', orchestrationInstance: parent,
-          taskScheduleId: 3 },
+        parentInstance: {
+          name: 'Parent',
+          version: '',
+          orchestrationInstance: parent,
+          taskScheduleId: 3,
+        },
         name: 'Child',
         version: '',
         scheduledStartTime: new Date(Date.now() + 60 * 60 * 1000).toISOString(),

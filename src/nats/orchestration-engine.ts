@@ -24,7 +24,7 @@ import { startMessageFromRecord } from './pending-starts.ts';
 import { PoisonGuard } from './poison-guard.ts';
 import { UnhandledWork } from './unhandled-work.ts';
 import type { CommitTicket } from './outbox-relay.ts';
-import { buildOutbox, sendOutbox } from './outbox.ts';
+import { buildOutbox, sendOutbox, type OutboxSender } from './outbox.ts';
 import { PrefetchBudget } from './prefetch-budget.ts';
 import { requestMux } from './request-mux.ts';
 import { encodeCommitRecord } from './commit-encoding.ts';
@@ -247,12 +247,16 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     });
   }
 
+  private senderOf(body: CommitBody): OutboxSender {
+    return { store: this.store, instanceId: body.instanceId };
+  }
+
   async resend(partition: PartitionRuntime, seq: number, body: CommitBody): Promise<void> {
     const hook = this.res.options.faults.beforeRelay;
     if (hook?.({ instanceId: body.instanceId, executionId: body.executionId,
       commitSeq: seq }) === 'skip') return;
     try {
-      await sendOutbox(this.res, body.outbox, this.now());
+      await sendOutbox(this.res, body.outbox, this.now(), this.senderOf(body));
       await this.writeRecords(body, seq, undefined);
       relayResent(this.log, partition.partition, body.instanceId, seq, body.outbox.length);
     } catch (err) {
@@ -261,7 +265,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       const ticket = partition.relay.begin();
       partition.relay.committed(ticket, seq);
       partition.relay.retry(seq, async () => {
-        await sendOutbox(this.res, body.outbox, this.now());
+        await sendOutbox(this.res, body.outbox, this.now(), this.senderOf(body));
         await this.writeRecords(body, seq, undefined);
       });
     }
@@ -532,7 +536,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     runtime.ackConsumed(token.batch);
     const body = built.body;
     const steps = await Promise.allSettled([
-      sendOutbox(this.res, body.outbox, this.now()),
+      sendOutbox(this.res, body.outbox, this.now(), this.senderOf(body)),
       this.writeRecords(body, seq, this.cache.get(slot.token)),
     ]);
     const failed = steps.findIndex((s) => s.status === 'rejected');
@@ -542,7 +546,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
       postCommitFailed(this.log, item.instanceId, ['outbox', 'record'][failed] as string,
         (steps[failed] as PromiseRejectedResult).reason);
       runtime.relay.retry(seq, async () => {
-        await sendOutbox(this.res, body.outbox, this.now());
+        await sendOutbox(this.res, body.outbox, this.now(), this.senderOf(body));
         await this.writeRecords(body, seq, undefined);
       });
     }
@@ -566,7 +570,7 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
         return;
       }
       runtime.relay.committed(ticket, found);
-      await sendOutbox(this.res, body.outbox, this.now());
+      await sendOutbox(this.res, body.outbox, this.now(), this.senderOf(body));
       await this.writeRecords(body, found, undefined);
       runtime.relay.sent(found);
     });

@@ -1,10 +1,16 @@
+import type { ExecutionStartedEvent } from '../core/history-event.ts';
 import type { OrchestrationCompletion } from '../core/work-item.ts';
 import type { TaskMessage } from '../core/task-message.ts';
+import type { InstanceStore } from './instance-store.ts';
+import { isWrongLastSequence } from './nats-errors.ts';
+import { pendingRecord } from './pending-record.ts';
 import { encodeInstanceId, type HubNames } from './names.ts';
 import type { HubResources } from './hub-resources.ts';
 import { encodeOutboxMessage } from './commit-encoding.ts';
 import { requestMux } from './request-mux.ts';
-import { encodeJson, toWireMessage, type OutboxEntry, type TimerEntry } from './wire.ts';
+import {
+  encodeJson, toWireMessage, type OutboxEntry, type TimerEntry, type WireTaskMessage,
+} from './wire.ts';
 
 /** The instance whose checkpoint produces the outbox. */
 export interface OutboxSource {
@@ -83,22 +89,51 @@ function orchestratorMessageId(names: HubNames, source: OutboxSource, m: TaskMes
     `${source.revision}.${index}`);
 }
 
+/** Who sent an outbox, for the Pending records of the sub-orchestrations it starts. */
+export interface OutboxSender {
+  readonly store: InstanceStore;
+  readonly instanceId: string;
+}
+
 /**
  * Sends outbox entries: publishes with their ids (all in flight together) and
- * writes future timers to the timer index. Resolves when every one is stored.
+ * writes future timers to the timer index. A sub-orchestration's start goes
+ * out after a Pending record for a new child id is created, so the child can
+ * be read, awaited and terminated by id before its first episode (an existing
+ * record is left alone: whether the start re-creates that instance is decided
+ * when it is locked). Resolves when every one is stored.
  */
 export async function sendOutbox(res: HubResources, entries: readonly OutboxEntry[],
-  now: number): Promise<void> {
+  now: number, sender: OutboxSender): Promise<void> {
   if (entries.length === 0) return;
   const pending: Promise<unknown>[] = [];
   const mux = requestMux(res);
   for (const e of entries) {
     if (e.k === 'msg' || Date.parse(e.fireAt) <= now) {
-      pending.push(mux.publish(e.subject, encodeOutboxMessage(e), { msgID: e.id }));
+      const publish = () => mux.publish(e.subject, encodeOutboxMessage(e), { msgID: e.id });
+      const child = e.k === 'msg' ? childStart(e.msg, sender.instanceId) : undefined;
+      pending.push(child ? createChildRecord(sender.store, child, now).then(publish) : publish());
     } else {
       const timer: TimerEntry = { subject: e.subject, id: e.id, fireAt: e.fireAt, msg: e.msg };
       pending.push(res.timers.put(e.key, encodeJson(timer)));
     }
   }
   await Promise.all(pending);
+}
+
+/** The start event of a sub-orchestration `msg` carries (not a continue-as-new of the sender). */
+function childStart(msg: WireTaskMessage, senderId: string): ExecutionStartedEvent | undefined {
+  const e = msg.event;
+  if (e.type !== 'ExecutionStarted' || e.parentInstance === undefined) return undefined;
+  return e.orchestrationInstance.instanceId === senderId ? undefined : e;
+}
+
+async function createChildRecord(store: InstanceStore, start: ExecutionStartedEvent,
+  now: number): Promise<void> {
+  try {
+    await store.create(encodeInstanceId(start.orchestrationInstance.instanceId),
+      pendingRecord(start, now));
+  } catch (err) {
+    if (!isWrongLastSequence(err)) throw err;
+  }
 }
