@@ -119,6 +119,51 @@ describe('nats partitions and relay', () => {
     });
   });
 
+  it('should send the outbox of a stale holder\'s commit that lands after the takeover scan',
+    async () => {
+      let paused = false;
+      let land: () => void = () => undefined;
+      const onWire = new Promise<void>((resolve) => {
+        land = resolve;
+      });
+      const a = await startedBackend(server.url, backends, { partitions: 1, faults: {
+        afterCommit: () => 'skip', pauseLeases: () => paused,
+        beforeCommitPublish: ({ instanceId }) => (instanceId === 'late' ? onWire : undefined),
+      } });
+      const owner = await create(a, 'late');
+      const wi = await a.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+      assert.ok(wi);
+      const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' });
+      // The commit passes its lock checks, then waits "on the wire".
+      const stale = checkpoint(a, wi, {
+        events: [{ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' }],
+        activityMessages: [taskMessage(scheduled, owner)],
+      });
+      paused = true;
+
+      const b = await startedBackend(server.url, backends, { hub: a.hub, partitions: 1 });
+      // B fetches only after its takeover scan: a work item for a new instance proves it ran.
+      await create(b, 'probe');
+      let probe = null;
+      for (let i = 0; i < 5 && !probe; i++) {
+        const got = await b.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+        assert.ok(got, 'the second worker handed out nothing');
+        if (got.instanceId === 'probe') probe = got;
+        else await b.service.releaseOrchestrationWorkItem(got);
+      }
+      assert.ok(probe);
+      await b.service.releaseOrchestrationWorkItem(probe);
+
+      land();
+      await stale;
+      // The stale process "dies" after its commit landed: it sent nothing.
+      await a.service.stop({ forced: true });
+      const activity = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
+      assert.ok(activity, 'the late commit\'s activity was never sent');
+      assert.equal(activity.taskMessage.orchestrationInstance.executionId, owner.executionId);
+      assert.equal(activity.taskMessage.event.eventId, 0);
+    });
+
   it('should load the whole current execution after a takeover, back to its first commit',
     async () => {
       const a = await startedBackend(server.url, backends, { partitions: 1 });

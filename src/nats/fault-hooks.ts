@@ -33,6 +33,12 @@ export interface NatsFaultHooks extends WorkItemFaultHooks {
    * to the relay (as if the sender died right after its commit).
    */
   afterCommit?: (info: CommitFaultInfo) => FaultAction;
+  /**
+   * Runs right before a checkpoint's commit publish, after every lock check.
+   * It may wait: the publish then goes out as if it had been on the wire all
+   * along (a stale holder whose commit lands after its lease moved on).
+   */
+  beforeCommitPublish?: (info: { readonly instanceId: string }) => void | Promise<void>;
   /** Before the relay handles a commit it did not send itself. */
   beforeRelay?: (info: CommitFaultInfo) => FaultAction;
   /**

@@ -499,6 +499,8 @@ export class OrchestrationEngine implements LeaseHost, PartitionHost {
     const built = await this.buildCommit(item, token, completion);
     const attemptId = `c${nuid.next()}`;
 
+    const inFlight = this.res.options.faults.beforeCommitPublish;
+    if (inFlight) await inFlight({ instanceId: item.instanceId });
     let seq: number;
     const ticket = runtime.relay.begin();
     try {

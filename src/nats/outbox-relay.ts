@@ -25,10 +25,12 @@
  * - A hub without a mark starts from the ack floor of its old relay consumer
  *   when there is one, else from the beginning of the log.
  *
- * TODO: a stale holder whose commit publish was already in flight when its
- * lease lapsed may land a commit after the new owner's scan; its outbox is
- * then not resent (the old relay consumer would have seen it). The lease
- * margin makes this a narrow window.
+ * - A stale holder's commit publish that was already on the wire when its
+ *   lease lapsed may land after the takeover scan (its revision check passes
+ *   while the new owner has not committed that instance). So one late scan,
+ *   a request timeout after the takeover, reads the commits that landed since
+ *   and resends those this owner did not make; the mark stays at the end of
+ *   the takeover scan until it has run.
  */
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -53,6 +55,11 @@ interface RelayMark {
 const MAX_SCAN = 10_000_000;
 const RETRY_DELAY_MS = 1_000;
 const MAX_RETRIES = 10;
+/**
+ * The late scan runs this long after the takeover: past the reply timeout of
+ * a publish (request-mux), by which a stale holder's publish has landed or failed.
+ */
+const LATE_SCAN_DELAY_MS = 6_000;
 
 /** Key of a partition's relay mark in the instance bucket. */
 export function relayMarkKey(partition: number): string {
@@ -69,6 +76,8 @@ export class OutboxRelay {
   private ready = false;
   private stopped = false;
   private readonly retries = new Set<NodeJS.Timeout>();
+  /** Commits this owner made since its takeover scan, until the late scan has run. */
+  private own: Set<number> | undefined;
 
   constructor(
     private readonly res: HubResources,
@@ -94,6 +103,7 @@ export class OutboxRelay {
     this.inFlight.delete(ticket);
     if (seq > this.highest) this.highest = seq;
     this.pending.add(seq);
+    this.own?.add(seq);
   }
 
   /** The outbox (and records) of commit `seq` are stored. */
@@ -157,6 +167,34 @@ export class OutboxRelay {
   async takeover(resend: (seq: number, body: CommitBody) => Promise<void>,
     active: () => boolean): Promise<void> {
     const from = (await this.readMark()) + 1;
+    this.own = new Set();
+    const last = await this.scan(from, resend, active);
+    if (!active()) return;
+    if (last > this.highest) this.highest = last;
+    this.written = from - 1;
+    this.ready = true;
+    // Holds the mark at the end of this scan until the late scan has looked past it.
+    const hold: CommitTicket = { floor: last };
+    this.inFlight.add(hold);
+    const late = setTimeout(() => {
+      this.retries.delete(late);
+      this.schedule(async () => {
+        if (!active()) return;
+        const own = this.own ?? new Set<number>();
+        await this.scan(last + 1, (seq, body) => own.has(seq) ? Promise.resolve() :
+          resend(seq, body), active);
+        this.own = undefined;
+        this.inFlight.delete(hold);
+      }, 0);
+    }, LATE_SCAN_DELAY_MS);
+    late.unref();
+    this.retries.add(late);
+    await this.writeMark().catch((err) => backgroundError(this.log, 'relay mark', err));
+  }
+
+  /** Resends the commits of the partition from sequence `from` on; the last one seen. */
+  private async scan(from: number, resend: (seq: number, body: CommitBody) => Promise<void>,
+    active: () => boolean): Promise<number> {
     let last = from - 1;
     const { names } = this.res;
     const mux = requestMux(this.res);
@@ -169,11 +207,7 @@ export class OutboxRelay {
       last = sm.seq;
       seq = sm.seq + 1;
     }
-    if (!active()) return;
-    if (last > this.highest) this.highest = last;
-    this.written = from - 1;
-    this.ready = true;
-    await this.writeMark().catch((err) => backgroundError(this.log, 'relay mark', err));
+    return last;
   }
 
   private async readMark(): Promise<number> {
