@@ -435,6 +435,36 @@ for (const fixture of backendFixtures()) {
       },
     );
 
+    it('should end the locks of handed-out activities on a forced stop and give them back', async (t) => {
+      const b = await startService(t, fixture);
+      if (!b) return;
+      await createInstance(b, 'act-forced', 'Greet');
+      const wi = await lockOrchestration(b);
+      assert.ok(wi);
+      const owner = executionOf(wi);
+      const scheduled = newEvent({ type: 'TaskScheduled', eventId: 4, name: 'Poke', version: '' });
+      await checkpoint(b, wi, {
+        events: [{ type: 'TaskScheduled', eventId: 4, name: 'Poke', version: '' }],
+        activityMessages: [taskMessage(scheduled, owner)],
+      });
+      await b.service.releaseOrchestrationWorkItem(wi);
+      const held = await lockActivity(b);
+      assert.ok(held);
+
+      await b.service.stop({ forced: true });
+      const result = newEvent({ type: 'TaskCompleted', taskScheduledId: 4, result: '"late"' });
+      await rejectsWithCode(
+        b.service.completeActivityWorkItem(held, taskMessage(result, owner)),
+        'LOCK_LOST',
+      );
+      // Given back at once: the next start hands it out long before its lock would lapse.
+      await b.service.start();
+      const again = await lockActivity(b);
+      assert.ok(again, 'the activity of the stopped holder did not come back');
+      assert.equal(again.taskMessage.event.eventId, 4);
+      assert.ok(again.lockedUntil.getTime() > Date.now());
+    });
+
     it('should refuse locks before start and start before create', async (t) => {
       const reason = await fixture.unavailable();
       if (reason) return void t.skip(reason);

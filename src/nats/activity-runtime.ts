@@ -59,6 +59,8 @@ export class ActivityRuntime {
   private loop: Promise<void> | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
   private readonly buffered = new Set<BufferedActivity>();
+  /** Handed out and neither completed nor abandoned: a forced stop ends these locks. */
+  private readonly held = new Set<ActivityLockToken>();
   private spaceWaiter: (() => void) | undefined;
   private ackWaitMs: number;
   /**
@@ -115,6 +117,8 @@ export class ActivityRuntime {
     const interval = Math.max(200, Math.floor(this.ackWaitMs / 3));
     this.keepAlive = setInterval(() => {
       const now = Date.now();
+      // A lapsed lock is the server's to hand out again: nothing for a forced stop to end.
+      for (const token of this.held) if (now >= token.expiresAt) this.held.delete(token);
       for (const b of this.buffered) {
         if (now - b.touchedAt >= interval) {
           b.js.working();
@@ -169,6 +173,7 @@ export class ActivityRuntime {
         js: b.js, lock: this.lockTable.open(`activity work item ${b.js.seq}`),
         expiresAt: b.touchedAt + this.ackWaitMs, lockedAt: Date.now(),
       };
+      this.held.add(token);
       return {
         id: String(b.js.seq),
         taskMessage: await this.res.payloads.resolveMessage(b.message),
@@ -191,6 +196,7 @@ export class ActivityRuntime {
   private checkNotExpired(item: ActivityWorkItem, token: ActivityLockToken): void {
     if (Date.now() >= token.expiresAt) {
       token.lock.tryApply('lose');
+      this.held.delete(token);
       throw new DurableTaskError(ErrorCode.LOCK_LOST,
         `The lock of activity work item ${item.id} lapsed at ` +
         `${new Date(token.expiresAt).toISOString()}.`);
@@ -221,6 +227,7 @@ export class ActivityRuntime {
       orchestrationInstance: owner };
     await this.publishResult(item.taskMessage, target);
     token.lock.apply('complete');
+    this.held.delete(token);
     // A plain ack: if it is lost, the rerun's result carries the same id and is dropped.
     const js = token.js;
     requestMux(this.res).defer(() => js.ack());
@@ -253,6 +260,7 @@ export class ActivityRuntime {
     if (token.lock.state === 'abandoned') return;
     if (token.lock.state === 'locked') this.checkNotExpired(item, token);
     token.lock.apply('abandon');
+    this.held.delete(token);
     const n = Math.max(1, item.deliveryCount);
     const delayMs = n <= 1 ? 0 : Math.min(MAX_NAK_DELAY_MS, 1_000 * 2 ** (n - 2));
     try {
@@ -296,8 +304,21 @@ export class ActivityRuntime {
       instanceId: owner.instanceId, deliveries: failedDeliveries, reason });
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops fetching and gives back what is buffered. A forced stop also ends
+   * the locks of handed-out work items (their calls then fail with
+   * LOCK_LOST) and gives their messages back at once; a graceful stop leaves
+   * them to their holders.
+   */
+  async stop(forced = false): Promise<void> {
     this.active = false;
+    if (forced) {
+      for (const token of this.held) {
+        token.lock.tryApply('lose');
+        token.js.nak();
+      }
+      this.held.clear();
+    }
     if (this.keepAlive) clearInterval(this.keepAlive);
     this.iter?.stop();
     this.spaceWaiter?.();

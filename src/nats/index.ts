@@ -56,7 +56,7 @@ export async function createNatsBackend(options: NatsBackendOptions): Promise<Na
         await engine.start();
       },
       stopWork: async (input) => {
-        await Promise.all([engine.stop(input.forced), activities.stop()]);
+        await Promise.all([engine.stop(input.forced), activities.stop(input.forced)]);
       },
       deprovision: async (input) => {
         await deleteHub(res, input.deleteInstanceStore);
