@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { isDurableTaskError } from '../../src/core/errors.ts';
-import { startNatsServer } from '../../src/embedded/nats-server.ts';
+import { DEFAULT_CONFIG_FILE, startNatsServer } from '../../src/embedded/nats-server.ts';
 import { startTestNatsServer, type TestNatsServer } from '../support/nats-server.ts';
 
 describe('embedded nats-server', () => {
@@ -17,6 +18,16 @@ describe('embedded nats-server', () => {
 
   after(async () => {
     await server.stop();
+  });
+
+  it("should find the package's nats.conf from the sources and from the build", async (t) => {
+    const root = resolve(import.meta.dirname, '..', '..');
+    assert.equal(DEFAULT_CONFIG_FILE, join(root, 'nats.conf'));
+    const built = join(root, 'dist', 'src', 'embedded', 'nats-server.js');
+    // CI builds before it tests; a bare checkout has no build to check.
+    if (!existsSync(built)) return void t.skip('no build (npm run build)');
+    const mod = (await import(pathToFileURL(built).href)) as { DEFAULT_CONFIG_FILE: string };
+    assert.equal(mod.DEFAULT_CONFIG_FILE, join(root, 'nats.conf'));
   });
 
   it('should listen on 127.0.0.1 with JetStream and the given store', async () => {

@@ -1,17 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync,
+} from 'node:fs';
 import { createServer, Socket } from 'node:net';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 
 /** Options of `startNatsServer`. */
 export interface EmbeddedServerOptions {
-  /** JetStream store directory. @default `<repo>/.data/nats` */
+  /** JetStream store directory. @default `.data/nats` under the current directory */
   readonly storeDir?: string;
   /** Client port on 127.0.0.1. @default a free port chosen at start */
   readonly port?: number;
-  /** Server config file. @default the repository's `nats.conf` */
+  /** Server config file. @default the package's `nats.conf` */
   readonly configFile?: string;
   /** How long to wait for the server to accept clients. @default 15000 */
   readonly readyTimeoutMs?: number;
@@ -38,12 +40,26 @@ const LOG_TAIL_LINES = 40;
 const INSTALL_HINT = 'Install it with `apt-get install -y nats-server` (Debian/Ubuntu), ' +
   'or set NATS_SERVER_BIN to its path.';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The package's root: the nearest folder above this module that holds
+ * `nats.conf` and `package.json` (`src/embedded/` in the repository,
+ * `dist/src/embedded/` in the built package).
+ */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'nats.conf')) && existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return fileURLToPath(new URL('../../', import.meta.url));
+}
 
-/** The repository's `nats.conf`. */
-export const DEFAULT_CONFIG_FILE = join(REPO_ROOT, 'nats.conf');
-/** Where the embedded server keeps its data when no store directory is given. */
-export const DEFAULT_STORE_DIR = join(REPO_ROOT, '.data', 'nats');
+/** The package's `nats.conf`. */
+export const DEFAULT_CONFIG_FILE = join(packageRoot(), 'nats.conf');
+/** Where the embedded server keeps its data when no store directory is given: `./.data/nats`. */
+export const DEFAULT_STORE_DIR = resolve('.data', 'nats');
 
 /**
  * Starts `nats-server -c <config>` on 127.0.0.1 with a free port (command-line
