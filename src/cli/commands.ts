@@ -6,7 +6,7 @@ import {
   workItemMachine,
 } from '../../actors/index.ts';
 import { workerMachine } from '../../actors/worker.machine.ts';
-import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
 import { isOrchestrationStatus, type OrchestrationStatus } from '../core/orchestration-status.ts';
 import type { OrchestrationState } from '../core/orchestration-state.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -44,9 +44,17 @@ export function diagramCommand(ctx: CommandContext): number {
   return 0;
 }
 
+/**
+ * How a command meets the task hub: `start` provisions it when absent (its
+ * first instance may come before any worker); every other command only works
+ * on an existing hub and must leave a server without one untouched.
+ */
+type HubUse = 'provision' | 'existing';
+
 /** Runs `fn` with a client connected to the hub named by --hub (or DT_HUB) on NATS_URL. */
 async function withClient<T>(
   ctx: CommandContext,
+  use: HubUse,
   fn: (client: TaskHubClient) => Promise<T>,
 ): Promise<T> {
   const servers = str(ctx.flags['server']) ?? process.env['NATS_URL'];
@@ -58,13 +66,31 @@ async function withClient<T>(
         '--hub <name> (or DT_HUB).',
     );
   }
+  // Opening the backend only binds handles; nothing is created on the server until
+  // createIfNotExists().
   const backend = await createNatsBackend({ servers, hub, logger: ctx.logger });
   try {
-    await backend.service.createIfNotExists();
+    if (use === 'provision') await backend.service.createIfNotExists();
     return await fn(new TaskHubClient({ backend, logger: ctx.logger }));
+  } catch (err) {
+    // Every client call first checks that the hub exists (INVALID_HUB_STATE when it does not).
+    if (use === 'existing' && isDurableTaskError(err, 'INVALID_HUB_STATE')) {
+      throw new DurableTaskError(
+        ErrorCode.INVALID_HUB_STATE,
+        `No task hub '${hub}' on ${servers}: start a worker or the demo first.`,
+        { cause: err },
+      );
+    }
+    throw err;
   } finally {
     await backend.close();
   }
+}
+
+/** What status, history, wait and explain print for an id with no status record. */
+function noSuchInstance(ctx: CommandContext, id: string): number {
+  ctx.out(`No such instance ${JSON.stringify(id)}.`);
+  return 1;
 }
 
 function str(v: string | boolean | undefined): string | undefined {
@@ -110,7 +136,7 @@ export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<
   diagram: async (ctx) => diagramCommand(ctx),
 
   start: (ctx) =>
-    withClient(ctx, async (client) => {
+    withClient(ctx, 'provision', async (client) => {
       const name = ctx.positionals[0];
       if (!name) throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT, 'start needs a name.');
       const id = str(ctx.flags['id']);
@@ -124,7 +150,7 @@ export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<
     }),
 
   raise: (ctx) =>
-    withClient(ctx, async (client) => {
+    withClient(ctx, 'existing', async (client) => {
       const id = needId(ctx, 'raise');
       const event = ctx.positionals[1];
       if (!event) throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT, 'raise needs an event.');
@@ -133,7 +159,7 @@ export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<
     }),
 
   terminate: (ctx) =>
-    withClient(ctx, async (client) => {
+    withClient(ctx, 'existing', async (client) => {
       await client.terminate(needId(ctx, 'terminate'), str(ctx.flags['reason']) ?? '', {
         recursive: ctx.flags['recursive'] === true,
       });
@@ -141,32 +167,33 @@ export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<
     }),
 
   suspend: (ctx) =>
-    withClient(ctx, async (client) => {
+    withClient(ctx, 'existing', async (client) => {
       await client.suspend(needId(ctx, 'suspend'), str(ctx.flags['reason']));
       return 0;
     }),
 
   resume: (ctx) =>
-    withClient(ctx, async (client) => {
+    withClient(ctx, 'existing', async (client) => {
       await client.resume(needId(ctx, 'resume'), str(ctx.flags['reason']));
       return 0;
     }),
 
   status: (ctx) =>
-    withClient(ctx, async (client) => {
-      const state = await client.getOrchestrationState(needId(ctx, 'status'));
-      if (!state) {
-        ctx.out('no such instance');
-        return 1;
-      }
+    withClient(ctx, 'existing', async (client) => {
+      const id = needId(ctx, 'status');
+      const state = await client.getOrchestrationState(id);
+      if (!state) return noSuchInstance(ctx, id);
       printState(ctx.out, state);
       return 0;
     }),
 
   wait: (ctx) =>
-    withClient(ctx, async (client) => {
+    withClient(ctx, 'existing', async (client) => {
+      const id = needId(ctx, 'wait');
       const timeoutMs = Number(str(ctx.flags['timeout']) ?? 60_000);
-      const state = await client.waitForOrchestration(needId(ctx, 'wait'), { timeoutMs });
+      // An unknown id would only run out the timeout: say at once that it does not exist.
+      if (!(await client.getOrchestrationState(id))) return noSuchInstance(ctx, id);
+      const state = await client.waitForOrchestration(id, { timeoutMs });
       if (!state) {
         ctx.out(`not finished within ${timeoutMs} ms`);
         return 1;
@@ -176,18 +203,30 @@ export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<
     }),
 
   history: (ctx) =>
-    withClient(ctx, async (client) => {
+    withClient(ctx, 'existing', async (client) => {
       const id = needId(ctx, 'history');
-      const events = await client.getOrchestrationHistory(id, str(ctx.flags['execution']));
+      const executionId = str(ctx.flags['execution']);
+      // No history is either an instance before its first episode or one that does not
+      // exist: only the status record tells them apart.
+      if (!(await client.getOrchestrationState(id))) return noSuchInstance(ctx, id);
+      if (
+        executionId !== undefined &&
+        !(await client.getOrchestrationState(id, { executionId }))
+      ) {
+        ctx.out(`No execution ${JSON.stringify(executionId)} of instance ${JSON.stringify(id)}.`);
+        return 1;
+      }
+      const events = await client.getOrchestrationHistory(id, executionId);
       for (const line of historyTimeline(events)) ctx.out(line);
       return 0;
     }),
 
   explain: (ctx) =>
-    withClient(ctx, async (client) => {
+    withClient(ctx, 'existing', async (client) => {
       const id = needId(ctx, 'explain');
       const state = await client.getOrchestrationState(id);
-      const events = state ? await client.getOrchestrationHistory(id) : [];
+      if (!state) return noSuchInstance(ctx, id);
+      const events = await client.getOrchestrationHistory(id);
       const why = explainInstance(state, events);
       ctx.out(`status: ${why.status}`);
       ctx.out(why.summary);
@@ -195,11 +234,11 @@ export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<
       if (received.length > 0) {
         ctx.out(`events received: ${received.map(([n, c]) => `${n} x${c}`).join(', ')}`);
       }
-      return state ? 0 : 1;
+      return 0;
     }),
 
   query: (ctx) =>
-    withClient(ctx, async (client) => {
+    withClient(ctx, 'existing', async (client) => {
       const statuses = (str(ctx.flags['status']) ?? '').split(',').filter(Boolean);
       for (const s of statuses) {
         if (!isOrchestrationStatus(s)) {
@@ -232,7 +271,7 @@ export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<
     }),
 
   purge: (ctx) =>
-    withClient(ctx, async (client) => {
+    withClient(ctx, 'existing', async (client) => {
       const result = await client.purgeInstance(needId(ctx, 'purge'), {
         recursive: ctx.flags['recursive'] === true,
       });

@@ -14,7 +14,8 @@ const USAGE = `usage: durabletask-nats <command> [arguments] [options]
   diagram <machine>           print a machine as a Mermaid state diagram, generated
                               from its definition: ${Object.keys(MACHINES).join(', ')}
 
-  commands on a running task hub (--server URL or NATS_URL, --hub NAME or DT_HUB):
+  commands on a task hub (--server URL or NATS_URL, --hub NAME or DT_HUB); start creates
+  the hub when it is absent, the others need an existing hub and leave the server as it is:
   start <name> [--id ID] [--input JSON]     create an instance, print its ids
   raise <id> <event> [--data JSON]          raise an external event
   terminate <id> [--reason R] [--recursive]

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { createNatsBackend, TaskHubClient } from '../../src/index.ts';
+import { startTestNatsServer, uniqueHubName, type TestNatsServer } from '../support/nats-server.ts';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+
+interface CliResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+/** Runs the command line against `url` and `hub`; a run cut off by the safety timeout is -1. */
+async function cli(url: string, hub: string, ...args: string[]): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(
+      'node',
+      ['--import', 'tsx', 'src/cli/main.ts', ...args, '--server', url, '--hub', hub],
+      { cwd: ROOT, timeout: 60_000, env: { ...process.env, LOG_LEVEL: 'silent' } },
+    );
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; code?: unknown };
+    return {
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? '',
+      code: typeof e.code === 'number' ? e.code : -1,
+    };
+  }
+}
+
+/** Names of the JetStream streams that belong to `hub`, read with the client library. */
+async function hubStreams(url: string, hub: string): Promise<string[]> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const names: string[] = [];
+    for await (const name of jsm.streams.names()) {
+      if (name.includes(`DT_${hub}_`)) names.push(name);
+    }
+    return names;
+  } finally {
+    await nc.close();
+  }
+}
+
+describe('command line on a server without the task hub', () => {
+  let server: TestNatsServer;
+  const hub = uniqueHubName('cliabsent');
+
+  before(async () => {
+    server = await startTestNatsServer();
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  const commands: readonly (readonly string[])[] = [
+    ['status', 'order-42'],
+    ['history', 'order-42'],
+    ['explain', 'order-42'],
+    ['wait', 'order-42', '--timeout', '1000'],
+    ['query'],
+    ['raise', 'order-42', 'go'],
+    ['terminate', 'order-42'],
+    ['suspend', 'order-42'],
+    ['resume', 'order-42'],
+    ['purge', 'order-42'],
+  ];
+
+  it('should say the hub is missing, exit 1 and create nothing, for all but start', async () => {
+    for (const args of commands) {
+      const result = await cli(server.url, hub, ...args);
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /No task hub '[^']+' on nats:\/\/127\.0\.0\.1:\d+/, args[0]);
+      assert.ok(result.stderr.includes(`'${hub}'`), result.stderr);
+      assert.match(result.stderr, /start a worker or the demo first/);
+    }
+    assert.deepEqual(await hubStreams(server.url, hub), []);
+  });
+
+  it('should create the hub on start', async () => {
+    const other = uniqueHubName('clistart');
+    const started = await cli(server.url, other, 'start', 'Anything', '--id', 'first');
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /^first [0-9a-f]{32}\n$/);
+    const streams = await hubStreams(server.url, other);
+    assert.ok(streams.includes(`KV_DT_${other}_META`), streams.join(', '));
+    // The status of what start created is then readable without a worker.
+    const status = await cli(server.url, other, 'status', 'first');
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /status +Pending/);
+  });
+});
+
+describe('command line on an unknown instance', () => {
+  let server: TestNatsServer;
+  const hub = uniqueHubName('cliunknown');
+
+  before(async () => {
+    server = await startTestNatsServer();
+    // A provisioned hub with one instance that never runs (no worker): it has no history.
+    const backend = await createNatsBackend({ servers: server.url, hub, partitions: 2 });
+    try {
+      await backend.service.createIfNotExists();
+      await new TaskHubClient({ backend }).createOrchestrationInstance('Never', {
+        instanceId: 'pending-1',
+      });
+    } finally {
+      await backend.close();
+    }
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('should say No such instance and exit 1 from history', async () => {
+    const result = await cli(server.url, hub, 'history', 'nobody');
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stdout, 'No such instance "nobody".\n');
+  });
+
+  it('should say No such instance and exit 1 from history of an execution', async () => {
+    const result = await cli(server.url, hub, 'history', 'nobody', '--execution', 'e1');
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stdout, 'No such instance "nobody".\n');
+  });
+
+  it('should keep the no-history message for an instance before its first episode', async () => {
+    const result = await cli(server.url, hub, 'history', 'pending-1');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /no history: the instance has not run an episode yet/);
+  });
+
+  it('should say No such instance and exit 1 from wait at once', async () => {
+    // The wait's own timeout is far beyond the run's 60 s safety timeout: only an answer
+    // that does not wait can exit 1 with the message.
+    const result = await cli(server.url, hub, 'wait', 'nobody', '--timeout', '600000');
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stdout, 'No such instance "nobody".\n');
+  });
+
+  it('should say No such instance and exit 1 from status and explain', async () => {
+    for (const command of ['status', 'explain']) {
+      const result = await cli(server.url, hub, command, 'nobody');
+      assert.equal(result.code, 1, `${command}: ${result.stderr}`);
+      assert.equal(result.stdout, 'No such instance "nobody".\n', command);
+    }
+  });
+});
