@@ -131,6 +131,32 @@ for (const fixture of backendFixtures()) {
       assert.equal(outputOf(await hub.run('Parent')), 'foo_instance');
     });
 
+    it('[F20] children of a parent with a 256-character id get valid default ids', async (t) => {
+      const hub = await startHub(t, fixture, {
+        orchestrations: {
+          WhoAmI: function* (ctx) {
+            return ctx.instanceId;
+          },
+          Parent: function* (ctx) {
+            const a: string = yield ctx.callSubOrchestration('WhoAmI');
+            const b: string = yield ctx.callSubOrchestration('WhoAmI');
+            return [a, b];
+          },
+        },
+      });
+      if (!hub) return;
+      const parentId = `${'ü.*> '.repeat(50)}longid`;
+      const done = await hub.run('Parent', { instanceId: parentId });
+      assert.equal(done.orchestrationStatus, 'Completed');
+      const [a, b] = outputOf(done) as [string, string];
+      assert.notEqual(a, b);
+      for (const id of [a, b]) {
+        assert.ok([...id].length <= 256, `child id of ${[...id].length} code points`);
+        const child = await hub.client.getOrchestrationState(id);
+        assert.equal(child?.parentInstance?.orchestrationInstance.instanceId, parentId);
+      }
+    });
+
     it('[44] a failed child retried under its explicit id runs again (contract 3.9)', async (t) => {
       let attempts = 0;
       const hub = await startHub(t, fixture, {
@@ -149,12 +175,19 @@ for (const fixture of backendFixtures()) {
         },
       });
       if (!hub) return;
-      assert.equal(outputOf(await hub.run('Parent', { instanceId: 'retrying-parent' })),
-        'attempt 2');
+      assert.equal(
+        outputOf(await hub.run('Parent', { instanceId: 'retrying-parent' })),
+        'attempt 2',
+      );
       const runs = await hub.client.getOrchestrationStates('retried-child');
-      assert.deepEqual(runs.map((s) => s.orchestrationStatus), ['Completed', 'Failed']);
-      assert.notEqual(runs[0]?.orchestrationInstance.executionId,
-        runs[1]?.orchestrationInstance.executionId);
+      assert.deepEqual(
+        runs.map((s) => s.orchestrationStatus),
+        ['Completed', 'Failed'],
+      );
+      assert.notEqual(
+        runs[0]?.orchestrationInstance.executionId,
+        runs[1]?.orchestrationInstance.executionId,
+      );
     });
 
     it("[46] child tags merge over the parent's; activities see tags", async (t) => {

@@ -17,6 +17,7 @@ import type { ContinueAsNewEventBehaviour } from '../core/orchestration-service.
 import { deserializePayload, serializePayload } from '../core/payload.ts';
 import { silentLogger } from '../logging/logger.ts';
 import * as events from '../logging/runtime-events.ts';
+import { defaultChildInstanceId } from './child-instance-id.ts';
 import { deterministicGuid } from './deterministic-guid.ts';
 import type { ExecutionHost } from './execution-host.ts';
 import { ExecutorContext } from './executor-context.ts';
@@ -222,8 +223,8 @@ export class OrchestrationExecutor implements ExecutionHost {
   ): { task: Task<T>; instanceId: string } {
     this.#assertLive('start a sub-orchestration');
     const id = this.#nextId++;
-    const childId = instanceId ?? `${this.started.orchestrationInstance.instanceId}:` +
-      id.toString(16).padStart(4, '0');
+    const childId = instanceId ??
+      defaultChildInstanceId(this.started.orchestrationInstance.instanceId, id);
     this.#pending.set(id, {
       kind: 'createSubOrchestration', id, name, version, instanceId: childId, input, tags,
       fireAndForget,
