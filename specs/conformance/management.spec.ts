@@ -137,6 +137,46 @@ for (const fixture of backendFixtures()) {
       assert.equal(outputOf(await hub.wait(instanceId), 'Terminated'), 'while suspended');
     });
 
+    it('should keep a termination reason of several MB, for running and Pending instances', async (t) => {
+      const hub = await startHub(t, fixture, {
+        orchestrations: {
+          Forever: waitForever,
+          Parent: function* (ctx) {
+            return yield ctx.callSubOrchestration('Forever', undefined, { instanceId: 'big-kid' });
+          },
+        },
+      });
+      if (!hub) return;
+      const reason = `stop: ${'r'.repeat(3 * 1024 * 1024)}`;
+      const running = await hub.client.createOrchestrationInstance('Forever');
+      await eventually(
+        'running',
+        async () => (await statusOf(hub, running.instanceId)) === 'Running',
+      );
+      const later = await hub.client.createOrchestrationInstance('Forever', {
+        startAt: new Date(Date.now() + 60 * 60 * 1000),
+      });
+      await hub.client.terminate(running.instanceId, reason);
+      await hub.client.terminate(later.instanceId, reason);
+      assert.equal(outputOf(await hub.wait(running.instanceId), 'Terminated'), reason);
+      assert.equal(outputOf(await hub.wait(later.instanceId), 'Terminated'), reason);
+      // A terminated child's parent hears of it with the reason, cut to a bounded length.
+      const parent = await hub.client.createOrchestrationInstance('Parent');
+      await eventually(
+        'the child running',
+        async () => (await statusOf(hub, 'big-kid')) === 'Running',
+      );
+      await hub.client.terminate('big-kid', reason);
+      const failed = await hub.wait(parent.instanceId);
+      assert.equal(failed.orchestrationStatus, 'Failed');
+      const message =
+        failed.failureDetails?.innerFailure?.errorMessage ??
+        failed.failureDetails?.errorMessage ??
+        '';
+      assert.match(message, /'big-kid' was terminated: stop: r+… \[truncated \d+ characters\]/);
+      assert.ok(message.length < 100 * 1024, `a message of ${message.length} characters`);
+    });
+
     it('[59] a scheduled start waits for its time; an immediate one does not', async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {

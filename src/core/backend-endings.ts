@@ -1,4 +1,4 @@
-import type { FailureDetails } from './failure-details.ts';
+import { MAX_ERROR_MESSAGE_CHARS, truncate, type FailureDetails } from './failure-details.ts';
 import { newEvent, type HistoryEvent, type Tags } from './history-event.ts';
 import type { ParentInstance } from './orchestration-instance.ts';
 import type { OrchestrationState } from './orchestration-state.ts';
@@ -80,7 +80,8 @@ export function terminatedChildFailure(instanceId: string, reason: string | unde
   FailureDetails {
   return {
     errorType: 'OrchestrationTerminated',
-    errorMessage: `Sub-orchestration '${instanceId}' was terminated: ${readableReason(reason)}`,
+    errorMessage: truncate(`Sub-orchestration '${instanceId}' was terminated: ` +
+      readableReason(reason), MAX_ERROR_MESSAGE_CHARS),
     isNonRetriable: true,
   };
 }

@@ -24,7 +24,8 @@ export function failureToString(details: FailureDetails): string {
   return `${details.errorType}: ${details.errorMessage}`;
 }
 
-function truncate(text: string, max: number): string {
+/** `text` cut to `max` characters, with a marker that says how many were dropped. */
+export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   const dropped = text.length - max;
   return `${text.slice(0, max)}… [truncated ${dropped} characters]`;

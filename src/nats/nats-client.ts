@@ -202,7 +202,8 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
       type: 'ExecutionTerminated', eventId: -1, timestamp: new Date().toISOString(),
       ...(input !== undefined ? { input } : {}),
     }, { instanceId: a.instanceId });
-    await this.res.js.publish(this.orchSubject(a), encodeJson(toWireMessage(msg)));
+    const wire = await this.res.payloads.externalizeMessage(toWireMessage(msg));
+    await this.res.js.publish(this.orchSubject(a), encodeJson(wire));
   }
 
   // ---- wait
@@ -262,7 +263,8 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
         const terminated: InstanceRecord = { ...rec, orchestrationStatus: 'Terminated',
           lastUpdatedTime: now, completedTime: now, ...(output !== undefined ? { output } : {}) };
         try {
-          await this.store.update(a.token, terminated, stored.revision);
+          await this.store.update(a.token, await this.res.payloads.externalize(terminated),
+            stored.revision);
         } catch (err) {
           if (isWrongLastSequence(err)) continue;
           throw err;
