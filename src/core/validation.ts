@@ -51,12 +51,22 @@ export function validateHubName(name: unknown): string {
   return name;
 }
 
-/** Orchestration and activity names: non-empty strings. */
+/** Longest orchestration, activity, event name or version, in UTF-16 code units. */
+export const MAX_NAME_LENGTH = 1024;
+
+/** Orchestration, activity and event names: non-empty strings of at most 1024 characters. */
 export function validateName(name: unknown, what: string): string {
   if (typeof name !== 'string' || name.length === 0) {
     throw new DurableTaskError(
       ErrorCode.INVALID_ARGUMENT,
       `The ${what} name must be a non-empty string, got ${JSON.stringify(name)}.`,
+    );
+  }
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new DurableTaskError(
+      ErrorCode.INVALID_ARGUMENT,
+      `The ${what} name is longer than ${MAX_NAME_LENGTH} characters (${name.length} given): ` +
+        `${JSON.stringify(name.slice(0, 40))}…`,
     );
   }
   return name;

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDurableTaskError } from '../../../src/core/errors.ts';
 import { serializePayload } from '../../../src/core/payload.ts';
-import { validateHubName, validateInstanceId } from '../../../src/core/validation.ts';
+import {
+  validateHubName,
+  validateInstanceId,
+  validateName,
+} from '../../../src/core/validation.ts';
 
 describe('validation', () => {
   it('should accept hostile but legal instance ids', () => {
@@ -30,6 +34,19 @@ describe('validation', () => {
       );
     }
     assert.equal(validateHubName('demo_hub-1'), 'demo_hub-1');
+  });
+
+  it('should take names up to 1024 characters and refuse longer ones, naming the kind', () => {
+    assert.equal(validateName('n'.repeat(1024), 'activity'), 'n'.repeat(1024));
+    for (const name of ['n'.repeat(1025), 'n'.repeat(3 * 1024 * 1024)]) {
+      assert.throws(
+        () => validateName(name, 'event'),
+        (e) =>
+          isDurableTaskError(e, 'INVALID_ARGUMENT') &&
+          /event name is longer than 1024 characters/.test((e as Error).message) &&
+          (e as Error).message.length < 200,
+      );
+    }
   });
 
   it('should refuse values JSON would change and name where they are', () => {
