@@ -9,22 +9,26 @@ import { DurableTaskError, ErrorCode } from './errors.ts';
  */
 export function serializePayload(value: unknown, what: string): string | undefined {
   if (value === undefined) return undefined;
-  const problem = findUnserializable(value, '$', new Set());
+  let problem: string | null | undefined;
+  let text: string | undefined;
+  try {
+    // A throwing getter or proxy trap fails the walk or the stringify: both are caught.
+    problem = findUnserializable(value, '$', new Set());
+    if (!problem) text = JSON.stringify(value);
+  } catch (err) {
+    throw new DurableTaskError(
+      ErrorCode.NOT_SERIALIZABLE,
+      `The ${what} cannot be serialized to JSON: ${describeThrown(err)}.`,
+      { cause: err },
+    );
+  }
   if (problem) {
     throw new DurableTaskError(
       ErrorCode.NOT_SERIALIZABLE,
       `The ${what} cannot be serialized to JSON: ${problem}.`,
     );
   }
-  try {
-    return JSON.stringify(value);
-  } catch (err) {
-    throw new DurableTaskError(
-      ErrorCode.NOT_SERIALIZABLE,
-      `The ${what} cannot be serialized to JSON: ${(err as Error).message}.`,
-      { cause: err },
-    );
-  }
+  return text;
 }
 
 /** Parses JSON text produced by `serializePayload`; `undefined` stays `undefined`. */
@@ -86,4 +90,14 @@ function findUnserializable(value: unknown, path: string, seen: Set<object>): st
   }
   seen.delete(obj);
   return null;
+}
+
+/** The message of something thrown while reading a value, without trusting it. */
+function describeThrown(err: unknown): string {
+  try {
+    const message = err instanceof Error ? err.message : String(err);
+    return `reading it threw: ${message.slice(0, 500)}`;
+  } catch {
+    return 'reading it threw an unprintable value';
+  }
 }

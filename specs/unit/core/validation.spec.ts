@@ -2,11 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDurableTaskError } from '../../../src/core/errors.ts';
 import { serializePayload } from '../../../src/core/payload.ts';
-import {
-  validateHubName,
-  validateInstanceId,
-  validateName,
-} from '../../../src/core/validation.ts';
+import { validateHubName, validateInstanceId, validateName } from '../../../src/core/validation.ts';
 
 describe('validation', () => {
   it('should accept hostile but legal instance ids', () => {
@@ -87,6 +83,47 @@ describe('payload edge values', () => {
       assert.throws(
         () => serializePayload({ v }, 'result'),
         (e) => isDurableTaskError(e, 'NOT_SERIALIZABLE') && /\$\.v is/.test((e as Error).message),
+      );
+    }
+  });
+
+  it('should turn a throwing getter or proxy trap into NOT_SERIALIZABLE', () => {
+    const getter = {
+      get boom(): never {
+        throw new Error('getter says no');
+      },
+    };
+    const proxy = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('trap says no');
+        },
+      },
+    );
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw {
+            toString: () => {
+              throw new Error('not printable either');
+            },
+          };
+        },
+      },
+    );
+    for (const [v, text] of [
+      [getter, /getter says no/],
+      [proxy, /trap says no/],
+      [hostile, /unprintable/],
+    ] as const) {
+      assert.throws(
+        () => serializePayload({ v }, 'input'),
+        (e) =>
+          isDurableTaskError(e, 'NOT_SERIALIZABLE') &&
+          /The input cannot be serialized/.test((e as Error).message) &&
+          text.test((e as Error).message),
       );
     }
   });
