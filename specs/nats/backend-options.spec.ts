@@ -15,6 +15,14 @@ describe('createNatsBackend options', () => {
       e.message));
   });
 
+  it('should refuse a misspelled option before it connects, suggesting the known one',
+    async () => {
+    // Nothing listens at this address: the name check must come first.
+    await assert.rejects(createNatsBackend({ servers: 'nats://127.0.0.1:1', hub: 'h',
+      leasems: 100 } as never), (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') &&
+      e.message === "Unknown NATS backend option 'leasems' (did you mean 'leaseMs'?).");
+  });
+
   it('should refuse servers that are not URLs with INVALID_ARGUMENT', async () => {
     await assert.rejects(createNatsBackend({ servers: 'not a url', hub: 'h' }),
       (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /'servers'.*not a url/.test(e.message));

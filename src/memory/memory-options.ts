@@ -7,6 +7,7 @@ import { validateHubName } from '../core/validation.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { MAX_TIMEOUT_MS, systemClock, type Clock } from '../util/clock.ts';
 import { OptionChecks, optionsObject } from '../util/option-checks.ts';
+import { checkKnownKeys, optionKeys } from '../util/option-keys.ts';
 import type { MemoryBackend } from './memory-backend.ts';
 
 /**
@@ -113,14 +114,32 @@ function oneOf<T extends string>(
 /** Most fetch loops a dispatcher may run (as the worker allows). */
 const MAX_DISPATCHER_COUNT = 100;
 
+const MEMORY_KEYS = optionKeys<MemoryBackendOptions>({
+  shareStoreWith: true, hub: true, clock: true, logger: true, orchestrationLockMs: true,
+  activityLockMs: true, maxBatchMessages: true, maxMessagesPerCheckpoint: true,
+  dedupeRule: true, maxDeliveries: true, orchestrationDispatcherCount: true,
+  maxConcurrentOrchestrationWorkItems: true, activityDispatcherCount: true,
+  maxConcurrentActivityWorkItems: true, eventBehaviourForContinueAsNew: true,
+  abandonBackoffMs: true, maxAbandonBackoffMs: true, fetchErrorDelayMs: true,
+  processErrorDelayMs: true, drainTimeoutMs: true, faults: true,
+});
+const FAULT_KEYS = optionKeys<MemoryFaults>({
+  failCheckpoints: true, failActivityCompletions: true, failOrchestrationRenewals: true,
+  failActivityRenewals: true, beforeCheckpoint: true, beforeActivityCompletion: true,
+});
+
 /**
  * The one place memory backend options are checked; fills in defaults.
  * Counts and durations are integers (durations at most 2^31-1 ms), names
- * from their lists; throws INVALID_ARGUMENT naming the option and the value,
- * or INVALID_HUB_NAME.
+ * from their lists; throws INVALID_ARGUMENT naming the option and the value
+ * (or the name, for one it does not know, in the options or in `faults`), or
+ * INVALID_HUB_NAME.
  */
 export function resolveMemoryOptions(given: MemoryBackendOptions = {}): ResolvedMemoryOptions {
   const options = optionsObject('Memory backend', given);
+  checkKnownKeys('Memory backend', options, MEMORY_KEYS);
+  const faults = checks.object('faults', options.faults);
+  if (faults !== undefined) checkKnownKeys('Memory backend', faults, FAULT_KEYS, 'faults');
   const clock = checks.methods('clock', options.clock, ['now', 'sleep']) ?? systemClock;
   const logger = checks.methods('logger', options.logger,
     ['child', 'debug', 'info', 'warn', 'error']) ?? silentLogger();
@@ -152,7 +171,7 @@ export function resolveMemoryOptions(given: MemoryBackendOptions = {}): Resolved
     fetchErrorDelayMs: ms(options.fetchErrorDelayMs, 'fetchErrorDelayMs', 1_000, 0),
     processErrorDelayMs: ms(options.processErrorDelayMs, 'processErrorDelayMs', 0, 0),
     drainTimeoutMs: ms(options.drainTimeoutMs, 'drainTimeoutMs', 10_000, 0),
-    faults: { ...checks.object('faults', options.faults) },
+    faults: { ...faults },
   };
 }
 

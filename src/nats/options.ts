@@ -4,6 +4,7 @@ import { silentLogger } from '../logging/logger.ts';
 import type { DedupeRule } from '../core/orchestration-service-client.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { OptionChecks, optionsObject } from '../util/option-checks.ts';
+import { checkKnownKeys, optionKeys } from '../util/option-keys.ts';
 import type { NatsFaultHooks } from './fault-hooks.ts';
 
 /** Options of `createNatsBackend`. Durations are milliseconds. */
@@ -106,15 +107,35 @@ const MAX_PAYLOAD_LIMIT = 64 * 1024 * 1024;
 const MAX_DISPATCHER_COUNT = 100;
 const WORKER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+const NATS_KEYS = optionKeys<NatsBackendOptions>({
+  servers: true, connection: true, hub: true, logger: true, clock: true, partitions: true,
+  leaseMs: true, activityLockMs: true, maxMessagesPerCheckpoint: true, dedupeRule: true,
+  maxDeliveries: true, pendingScanIntervalMs: true, duplicateWindowMs: true, replicas: true,
+  payloadLimitBytes: true, prefetchPerPartition: true, prefetchTotal: true,
+  maxMessagesPerWorkItem: true, activityPrefetch: true, orchestrationDispatcherCount: true,
+  maxConcurrentOrchestrationWorkItems: true, activityDispatcherCount: true,
+  maxConcurrentActivityWorkItems: true, reconnectWaitMs: true, workerId: true, faults: true,
+});
+const FAULT_KEYS = optionKeys<NatsFaultHooks>({
+  failCheckpoints: true, failActivityCompletions: true, failOrchestrationRenewals: true,
+  failActivityRenewals: true, beforeCheckpoint: true, beforeActivityCompletion: true,
+  afterCommit: true, beforeCommitPublish: true, beforeRelay: true, pauseLeases: true,
+});
+
 /**
  * The one place `createNatsBackend` options are checked: counts are
  * integers, durations finite and at most 2^31-1 ms (they feed timers, TTLs
  * and ack waits), names from their lists. A bad value throws INVALID_ARGUMENT
- * naming the option and the value. The hub name is checked by the caller.
+ * naming the option and the value, and so does a name the backend does not
+ * know (a typo), in the options or in `faults`. The hub name is checked by
+ * the caller. Nothing here needs a server.
  */
 export function resolveNatsOptions(given: NatsBackendOptions): ResolvedNatsOptions {
   const options = optionsObject('NATS backend', given);
+  checkKnownKeys('NATS backend', options, NATS_KEYS);
   const c: OptionChecks = new OptionChecks('NATS backend');
+  const faults = c.object('faults', options.faults);
+  if (faults !== undefined) checkKnownKeys('NATS backend', faults, FAULT_KEYS, 'faults');
   const leaseMs = c.duration('leaseMs', options.leaseMs, 10_000, { min: 1_000 });
   const count = (name: keyof NatsBackendOptions, fallback: number, max?: number): number =>
     c.integer(name, options[name], fallback, { min: 1, ...(max ? { max } : {}) });
@@ -156,7 +177,7 @@ export function resolveNatsOptions(given: NatsBackendOptions): ResolvedNatsOptio
     workerId: c.string('workerId', options.workerId, WORKER_ID,
       "1 to 64 letters, digits, '_' or '-'") ?? `w${process.pid.toString(36)}${randomSuffix()}`,
     // A copy: the counters count down, and tests may change hooks on the backend's copy.
-    faults: { ...c.object('faults', options.faults) },
+    faults: { ...faults },
   };
 }
 

@@ -17,6 +17,7 @@ import { taskMessage } from '../core/task-message.ts';
 import { validateInstanceId, validateName, validateTimeoutMs } from '../core/validation.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { describeValue, OptionChecks, optionsObject } from '../util/option-checks.ts';
+import { checkKnownKeys, optionKeys } from '../util/option-keys.ts';
 import { newId32 } from './ids.ts';
 
 export interface TaskHubClientOptions {
@@ -56,6 +57,23 @@ export interface WaitForOrchestrationOptions {
 /** What a client object must offer. */
 const CLIENT_METHODS = ['createOrchestration', 'sendOrchestrationMessage',
   'waitForOrchestration', 'getOrchestrationState', 'queryInstances'];
+
+const CLIENT_KEYS = optionKeys<TaskHubClientOptions>({ backend: true, client: true,
+  logger: true });
+const CREATE_KEYS = optionKeys<CreateOrchestrationInstanceOptions>({ input: true,
+  instanceId: true, version: true, tags: true, startAt: true, dedupeStatuses: true,
+  initialEvent: true });
+const INITIAL_EVENT_KEYS = ['name', 'data'];
+const WAIT_KEYS = optionKeys<WaitForOrchestrationOptions>({ executionId: true,
+  timeoutMs: true, signal: true });
+const EXECUTION_KEYS = ['executionId'];
+const RECURSIVE_KEYS = ['recursive'];
+const QUERY_KEYS = optionKeys<OrchestrationQuery>({ runtimeStatus: true,
+  createdTimeFrom: true, createdTimeTo: true, instanceIdPrefix: true, name: true,
+  pageSize: true, continuationToken: true, fetchInputsAndOutputs: true });
+const PURGE_FILTER_KEYS = optionKeys<PurgeInstanceFilter>({ createdTimeFrom: true,
+  createdTimeTo: true, runtimeStatus: true, timeoutMs: true });
+const DEAD_LETTER_KEYS = optionKeys<DeadLetterQuery>({ instanceId: true, limit: true });
 
 /** Default of `waitForOrchestration`'s timeout. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
@@ -105,13 +123,25 @@ function optionalExecutionId(value: unknown): string | undefined {
   return id;
 }
 
-/** A method's options argument: absent is `{}`; null or a non-object is refused. */
-function callOptions<T extends object>(value: T | undefined, method: string): Partial<T> {
+/**
+ * A method's options argument: absent is `{}`; null, a non-object or a name
+ * not in `known` (a typo) is refused.
+ */
+function callOptions<T extends object>(value: T | undefined, method: string,
+  known: readonly string[]): Partial<T> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid(`The options of ${method} must be an object, got ${describeValue(value)}.`);
   }
+  checkKnownKeys(method, value, known);
   return value;
+}
+
+/** An optional AbortSignal parameter: absent, or a real AbortSignal. */
+function optionalSignal(value: unknown, method: string, name: string): AbortSignal | undefined {
+  if (value === undefined || value instanceof AbortSignal) return value;
+  throw invalid(`${method} parameter '${name}' must be an AbortSignal, ` +
+    `got ${describeValue(value)}.`);
 }
 
 /**
@@ -137,9 +167,13 @@ export class TaskHubClient {
   readonly #client: OrchestrationServiceClient;
   readonly #logger: Logger;
 
-  /** Checks every option at once: a bad value throws INVALID_ARGUMENT naming it. */
+  /**
+   * Checks every option at once: a bad value, or a name the client does not
+   * know (a typo), throws INVALID_ARGUMENT naming it.
+   */
   constructor(options: TaskHubClientOptions) {
     const o = optionsObject('TaskHubClient', options);
+    checkKnownKeys('TaskHubClient', o, CLIENT_KEYS);
     const c: OptionChecks = new OptionChecks('TaskHubClient');
     const client = o.client ?? c.object('backend', o.backend)?.client;
     if (!client) c.fail('backend', 'a backend (or give `client`)', o.backend);
@@ -161,7 +195,7 @@ export class TaskHubClient {
     name: string,
     given?: CreateOrchestrationInstanceOptions,
   ): Promise<{ instanceId: string; executionId: string }> {
-    const options = callOptions(given, 'createOrchestrationInstance');
+    const options = callOptions(given, 'createOrchestrationInstance', CREATE_KEYS);
     validateName(name, 'orchestration');
     const instanceId = options.instanceId === undefined
       ? newId32()
@@ -172,6 +206,9 @@ export class TaskHubClient {
     const startAt = checkDate(options.startAt, 'startAt');
     const dedupeStatuses = checkStatuses(options.dedupeStatuses);
     const initial = options.initialEvent;
+    if (typeof initial === 'object' && initial !== null) {
+      checkKnownKeys('createOrchestrationInstance', initial, INITIAL_EVENT_KEYS, 'initialEvent');
+    }
     if (initial !== undefined) validateName(initial?.name, 'initial event');
     const input = serializePayload(options.input, 'orchestration input');
     const eventData = initial === undefined
@@ -197,7 +234,7 @@ export class TaskHubClient {
   /** Raises an external event; `executionId` pins it to one execution. */
   async raiseEvent(instanceId: string, eventName: string, data?: unknown,
     given?: { executionId?: string }): Promise<void> {
-    const options = callOptions(given, 'raiseEvent');
+    const options = callOptions(given, 'raiseEvent', EXECUTION_KEYS);
     validateInstanceId(instanceId);
     validateName(eventName, 'event');
     const executionId = optionalExecutionId(options.executionId);
@@ -215,15 +252,12 @@ export class TaskHubClient {
     instanceId: string,
     given?: WaitForOrchestrationOptions,
   ): Promise<OrchestrationState | null> {
-    const options = callOptions(given, 'waitForOrchestration');
+    const options = callOptions(given, 'waitForOrchestration', WAIT_KEYS);
     validateInstanceId(instanceId);
     const timeoutMs = validateTimeoutMs(options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
       'wait timeout');
     const executionId = optionalExecutionId(options.executionId);
-    const signal = options.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw invalid(`signal must be an AbortSignal, got ${describeValue(signal)}.`);
-    }
+    const signal = optionalSignal(options.signal, 'waitForOrchestration', 'signal');
     return backendCall('waitForOrchestration', () => this.#client.waitForOrchestration(
       instanceId, {
         timeoutMs,
@@ -235,7 +269,7 @@ export class TaskHubClient {
   /** Terminates the current execution; the reason becomes its output (JSON text). */
   async terminate(instanceId: string, reason?: string,
     given?: { recursive?: boolean }): Promise<void> {
-    const options = callOptions(given, 'terminate');
+    const options = callOptions(given, 'terminate', RECURSIVE_KEYS);
     validateInstanceId(instanceId);
     const text = optionalString(reason, 'reason');
     const output = serializePayload(text ?? '', 'termination reason');
@@ -260,7 +294,7 @@ export class TaskHubClient {
   /** The latest execution's state, or the given execution's; null when unknown. */
   async getOrchestrationState(instanceId: string,
     given?: { executionId?: string }): Promise<OrchestrationState | null> {
-    const options = callOptions(given, 'getOrchestrationState');
+    const options = callOptions(given, 'getOrchestrationState', EXECUTION_KEYS);
     validateInstanceId(instanceId);
     const executionId = optionalExecutionId(options.executionId);
     if (executionId !== undefined) {
@@ -290,7 +324,7 @@ export class TaskHubClient {
   /** Removes a finished instance; `NOT_COMPLETED` when it still runs. */
   async purgeInstance(instanceId: string,
     given?: { recursive?: boolean }): Promise<PurgeResult> {
-    const options = callOptions(given, 'purgeInstance');
+    const options = callOptions(given, 'purgeInstance', RECURSIVE_KEYS);
     validateInstanceId(instanceId);
     return backendCall('purgeInstance', () =>
       this.#client.purgeInstanceState(instanceId, { recursive: options.recursive ?? false }));
@@ -300,6 +334,7 @@ export class TaskHubClient {
     if (typeof filter !== 'object' || filter === null) {
       throw invalid('purgeInstances needs a filter.');
     }
+    checkKnownKeys('purgeInstances filter', filter, PURGE_FILTER_KEYS);
     checkDate(filter.createdTimeFrom, 'createdTimeFrom');
     if (filter.createdTimeFrom === undefined) throw invalid('createdTimeFrom is required.');
     if (filter.createdTimeTo != null) checkDate(filter.createdTimeTo, 'createdTimeTo');
@@ -313,6 +348,8 @@ export class TaskHubClient {
     if (typeof query !== 'object' || query === null) {
       throw invalid('queryInstances needs a query object.');
     }
+    checkKnownKeys('queryInstances query', query, QUERY_KEYS);
+    const abort = optionalSignal(signal, 'queryInstances', 'signal');
     if (query.runtimeStatus !== undefined) checkStatuses(query.runtimeStatus);
     checkDate(query.createdTimeFrom, 'createdTimeFrom');
     checkDate(query.createdTimeTo, 'createdTimeTo');
@@ -325,7 +362,7 @@ export class TaskHubClient {
       throw invalid('continuationToken must be a string or null, got ' +
         `${describeValue(query.continuationToken)}.`);
     }
-    return backendCall('queryInstances', () => this.#client.queryInstances(query, signal));
+    return backendCall('queryInstances', () => this.#client.queryInstances(query, abort));
   }
 
   /**
@@ -336,6 +373,7 @@ export class TaskHubClient {
     if (typeof query !== 'object' || query === null) {
       throw invalid('listDeadLetters needs a query object.');
     }
+    checkKnownKeys('listDeadLetters query', query, DEAD_LETTER_KEYS);
     optionalString(query.instanceId, 'instanceId');
     const list = this.#client.listDeadLetters?.bind(this.#client);
     if (!list) {

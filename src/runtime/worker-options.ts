@@ -3,6 +3,7 @@ import type { OrchestrationService } from '../core/orchestration-service.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { OptionChecks, optionsObject } from '../util/option-checks.ts';
+import { checkKnownKeys, optionKeys } from '../util/option-keys.ts';
 import type { ActivityMiddleware, OrchestrationMiddleware } from './middleware.ts';
 import type { TaskHubWorkerOptions } from './task-hub-worker.ts';
 import { DEFAULT_UNKNOWN_TYPE_RETRY_MS } from './unknown-type.ts';
@@ -33,15 +34,28 @@ export interface ResolvedWorkerOptions {
 
 const LOGGER_METHODS = ['child', 'debug', 'info', 'warn', 'error'];
 
+const WORKER_KEYS = optionKeys<TaskHubWorkerOptions>({
+  backend: true, service: true, logger: true, clock: true, extendedSessions: true,
+  maxCachedExecutors: true, maxConcurrentOrchestrations: true, maxConcurrentActivities: true,
+  orchestrationDispatcherCount: true, activityDispatcherCount: true,
+  orchestrationMiddleware: true, activityMiddleware: true, receiveTimeoutMs: true,
+  unknownTypeRetryMs: true, versioning: true, stopTimeoutMs: true,
+});
+const VERSIONING_KEYS = optionKeys<VersioningOptions>({
+  version: true, match: true, onMismatch: true,
+});
+
 /**
  * The one place worker options are checked. Counts must be integers,
  * durations finite (and at most 2^31-1 ms where they feed timers), names
  * from their lists; a bad value throws INVALID_ARGUMENT naming the option and
- * the value. Counts not given come from the service, checked the same way.
+ * the value, and so does a name the worker does not know (a typo). Counts not
+ * given come from the service, checked the same way.
  */
 export function resolveWorkerOptions(given: TaskHubWorkerOptions | undefined):
   ResolvedWorkerOptions {
   const o = optionsObject('TaskHubWorker', given);
+  checkKnownKeys('TaskHubWorker', o, WORKER_KEYS);
   // Typed explicitly so that a failing check narrows like a throw.
   const c: OptionChecks = new OptionChecks('TaskHubWorker');
   const service = o.service ?? c.object('backend', o.backend)?.service;
@@ -84,11 +98,7 @@ function checkVersioning(c: OptionChecks, value: VersioningOptions | undefined):
   VersioningOptions | undefined {
   const v = c.object('versioning', value);
   if (v === undefined) return undefined;
-  const known = ['version', 'match', 'onMismatch'];
-  const unknown = Object.keys(v).filter((k) => !known.includes(k));
-  if (unknown.length > 0) {
-    c.fail('versioning', `an object of ${known.join(', ')} only (not ${unknown.join(', ')})`, v);
-  }
+  checkKnownKeys('TaskHubWorker', v, VERSIONING_KEYS, 'versioning');
   if (typeof v.version !== 'string') c.fail('versioning.version', 'a string', v.version);
   return {
     version: v.version,

@@ -48,6 +48,41 @@ describe('resolveNatsOptions', () => {
     });
   }
 
+  const unknown: [string, object, string][] = [
+    ['a lease in the wrong case', { leasems: 100 },
+      "Unknown NATS backend option 'leasems' (did you mean 'leaseMs'?)."],
+    ['a misspelled partition count', { partitons: 2 },
+      "Unknown NATS backend option 'partitons' (did you mean 'partitions'?)."],
+    ['a memory backend option', { orchestrationLockMs: 1000 },
+      "Unknown NATS backend option 'orchestrationLockMs'."],
+    ['a misspelled fault hook', { faults: { failCheckpoint: 1 } },
+      "Unknown NATS backend option 'faults.failCheckpoint' " +
+      "(did you mean 'faults.failCheckpoints'?)."],
+    ['two unknown names', { hubb: 'x', serverss: 'y' }, "Unknown NATS backend options 'hubb' " +
+      "(did you mean 'hub'?), 'serverss' (did you mean 'servers'?)."],
+  ];
+  for (const [what, options, message] of unknown) {
+    it(`should refuse ${what} with INVALID_ARGUMENT naming it`, () => {
+      assert.throws(() => resolveNatsOptions({ hub: 'h', ...options }), (e) => {
+        assert.ok(isDurableTaskError(e, 'INVALID_ARGUMENT'), String(e));
+        assert.equal(e.message, message);
+        return true;
+      });
+    });
+  }
+
+  it('should take every fault hook NATS documents', () => {
+    const hooks = {
+      failCheckpoints: 1, failActivityCompletions: 1, failOrchestrationRenewals: 1,
+      failActivityRenewals: 1, beforeCheckpoint: () => undefined,
+      beforeActivityCompletion: () => undefined, afterCommit: () => 'continue' as const,
+      beforeCommitPublish: () => undefined, beforeRelay: () => 'continue' as const,
+      pauseLeases: () => false,
+    };
+    assert.deepEqual(Object.keys(resolveNatsOptions({ hub: 'h', faults: hooks }).faults),
+      Object.keys(hooks));
+  });
+
   it('should keep the defaults and derive renewal timing from the lease', () => {
     const o = resolveNatsOptions({ hub: 'h', servers: 'nats://127.0.0.1:4222' });
     assert.deepEqual(o.servers, ['nats://127.0.0.1:4222']);

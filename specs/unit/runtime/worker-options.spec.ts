@@ -39,7 +39,7 @@ const bad: [string, Partial<TaskHubWorkerOptions>, string, string][] = [
   ['middleware not functions', { orchestrationMiddleware: [1] as never },
     'orchestrationMiddleware', 'array'],
   ['versioning with other names', { versioning: { version: 5, matchStrategy: 'Nope' } as never },
-    'versioning', 'matchStrategy'],
+    'versioning.matchStrategy', 'Unknown TaskHubWorker option'],
   ['versioning with a number',
     { versioning: { version: 5, match: 'strict', onMismatch: 'fail' } as never },
     'versioning.version', '5'],
@@ -59,6 +59,32 @@ describe('TaskHubWorker options', () => {
       refuses(() => new TaskHubWorker({ backend, ...options }), option, shown);
     });
   }
+
+  it('should refuse a misspelled option, naming it and the option it misspells', () => {
+    const backend = createMemoryBackend();
+    assert.throws(() => new TaskHubWorker({ backend, recieveTimeoutMs: 5 } as never), (e) => {
+      assert.ok(isDurableTaskError(e, 'INVALID_ARGUMENT'), String(e));
+      assert.equal(e.message, "Unknown TaskHubWorker option 'recieveTimeoutMs' " +
+        "(did you mean 'receiveTimeoutMs'?).");
+      return true;
+    });
+    refuses(() => new TaskHubWorker({ backend, StopTimeoutMs: 5 } as never), 'StopTimeoutMs',
+      "did you mean 'stopTimeoutMs'?");
+    refuses(() => new TaskHubWorker({ backend, colour: 'red' } as never), 'colour',
+      'Unknown TaskHubWorker option');
+  });
+
+  it('should refuse an unknown option before checking the others', () => {
+    refuses(() => new TaskHubWorker({ bakend: createMemoryBackend() } as never), 'bakend',
+      "did you mean 'backend'?");
+  });
+
+  it('should refuse a misspelled versioning option, naming it with its path', () => {
+    const backend = createMemoryBackend();
+    refuses(() => new TaskHubWorker({ backend,
+      versioning: { version: '1', match: 'strict', onMismatch: 'fail', onmismatch: 'reject' },
+    } as never), 'versioning.onmismatch', "did you mean 'versioning.onMismatch'?");
+  });
 
   it('should refuse a missing backend and options that are not an object', () => {
     refuses(() => new TaskHubWorker({}), 'backend', 'undefined');
@@ -92,5 +118,13 @@ describe('TaskHubClient options', () => {
       'logger', '5');
     assert.throws(() => new TaskHubClient('x' as never),
       (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /object, got "x"/.test(e.message));
+  });
+
+  it('should refuse a misspelled option, naming it and the option it misspells', () => {
+    const backend = createMemoryBackend();
+    refuses(() => new TaskHubClient({ backend, loger: 5 } as never), 'loger',
+      "Unknown TaskHubClient option 'loger' (did you mean 'logger'?).");
+    refuses(() => new TaskHubClient({ backend, service: backend.service } as never), 'service',
+      'Unknown TaskHubClient option');
   });
 });
