@@ -93,7 +93,8 @@ describe('NATS backend across a server outage', () => {
     const transport = (e: unknown): boolean => isDurableTaskError(e, 'BACKEND_ERROR');
     await Promise.all([
       new Promise((r) => setTimeout(r, OUTAGE_MS)),
-      assert.rejects(client.getOrchestrationState(before.instanceId), transport),
+      assert.rejects(client.getOrchestrationState(before.instanceId), (e: unknown) =>
+        transport(e) && (e as Error).message.includes(`for instance "${before.instanceId}"`)),
       assert.rejects(client.createOrchestrationInstance('Gate', { input: 0 }), transport),
       assert.rejects(client.raiseEvent(before.instanceId, 'open', 'early'), transport),
       assert.rejects(client.queryInstances(), transport),

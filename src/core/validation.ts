@@ -76,7 +76,8 @@ export function validateTimeoutMs(ms: unknown, what: string): number {
   if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
     throw new DurableTaskError(
       ErrorCode.INVALID_ARGUMENT,
-      `The ${what} must be a non-negative number of milliseconds, got ${String(ms)}.`,
+      `The ${what} must be a non-negative number of milliseconds, got ` +
+        `${typeof ms === 'string' ? `the string ${JSON.stringify(ms)}` : String(ms)}.`,
     );
   }
   return ms;

@@ -57,9 +57,9 @@ export function guardErrors<T extends object>(target: T, backend: GuardedBackend
 function guardMethod(target: object, name: string, method: AnyMethod,
   backend: GuardedBackend): AnyMethod {
   const checksClosed = CALLS.has(name);
-  const map = (err: unknown): Error => publicError(name, backend.hub, err,
-    { closed: backend.isClosed(), reconnecting: backend.isReconnecting() });
   return (...args: unknown[]): unknown => {
+    const map = (err: unknown): Error => publicError(describeCall(name, args), backend.hub, err,
+      { closed: backend.isClosed(), reconnecting: backend.isReconnecting() });
     if (checksClosed && backend.isClosed()) {
       return Promise.reject(backendClosedError(name, backend.hub));
     }
@@ -76,4 +76,27 @@ function guardMethod(target: object, name: string, method: AnyMethod,
     }
     return result;
   };
+}
+
+/** Methods whose first argument is an instance id. */
+const BY_INSTANCE_ID = new Set([
+  'waitForOrchestration', 'forceTerminateOrchestration', 'getOrchestrationState',
+  'getOrchestrationStateOfExecution', 'getOrchestrationHistory', 'purgeInstanceState',
+]);
+
+/** The call as an error names it: the method, and the instance it was about when known. */
+function describeCall(name: string, args: readonly unknown[]): string {
+  let id: unknown;
+  try {
+    const first = args[0] as { instanceId?: unknown;
+      orchestrationInstance?: { instanceId?: unknown } } | undefined;
+    if (BY_INSTANCE_ID.has(name)) id = first;
+    else if (typeof first?.instanceId === 'string') id = first.instanceId;
+    else id = first?.orchestrationInstance?.instanceId;
+  } catch {
+    id = undefined;
+  }
+  if (typeof id !== 'string') return name;
+  const shown = id.length > 80 ? `${JSON.stringify(id.slice(0, 80))}…` : JSON.stringify(id);
+  return `${name} for instance ${shown}`;
 }

@@ -60,7 +60,8 @@ export function backendClosedError(operation: string, hub: string, cause?: unkno
 
 /**
  * What a public method of the NATS backend throws for `err`: a
- * DurableTaskError as it is (unless the backend has closed meanwhile), a
+ * DurableTaskError as it is (unless the backend has closed meanwhile; a
+ * BACKEND_ERROR gets the operation and instance in front of its message), a
  * closed connection or closed backend as INVALID_STATE, any other transport
  * or storage failure as BACKEND_ERROR naming the operation, with the cause.
  */
@@ -70,7 +71,7 @@ export function publicError(operation: string, hub: string, err: unknown,
   if (transport && (state.closed || isConnectionClosed(err))) {
     return backendClosedError(operation, hub, err);
   }
-  if (isDurableTaskError(err)) return err;
+  if (isDurableTaskError(err) && err.code !== ErrorCode.BACKEND_ERROR) return err;
   const hint = state.reconnecting
     ? ' (the NATS server is out of reach; the backend keeps reconnecting)' : '';
   return new DurableTaskError(ErrorCode.BACKEND_ERROR,

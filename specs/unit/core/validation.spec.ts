@@ -45,6 +45,14 @@ describe('validation', () => {
     }
   });
 
+  it('should say a timeout given as a string is a string', () => {
+    assert.throws(
+      () => validateTimeoutMs('100', 'wait timeout'),
+      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /got the string "100"/.test(String(e)),
+    );
+    assert.equal(validateTimeoutMs(100, 'wait timeout'), 100);
+  });
+
   it('should refuse values JSON would change and name where they are', () => {
     const cyc: Record<string, unknown> = {};
     cyc['self'] = cyc;
