@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isDurableTaskError } from '../../../src/core/errors.ts';
 import { serializePayload } from '../../../src/core/payload.ts';
-import { validateHubName, validateInstanceId, validateName } from '../../../src/core/validation.ts';
+import {
+  validateHubName,
+  validateInstanceId,
+  validateName,
+  validateTimeoutMs,
+} from '../../../src/core/validation.ts';
 
 describe('validation', () => {
   it('should accept hostile but legal instance ids', () => {
