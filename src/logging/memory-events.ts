@@ -17,7 +17,8 @@ export function messageDiscarded(
   f: { instanceId: string; executionId?: string | undefined; eventType: string;
     reason: DiscardReason },
 ): void {
-  const level = f.reason === 'unknown-instance' ? 'warn' : 'debug';
+  // A dropped child start leaves its parent waiting: worth a warning too.
+  const level = f.reason === 'unknown-instance' || f.reason === 'child-exists' ? 'warn' : 'debug';
   log[level]({ event: 'memory.message.discarded', ...f },
     `discarded a ${f.eventType} message for instance '${f.instanceId}' (${f.reason})`);
 }

@@ -23,7 +23,9 @@ export function messageDiscarded(
   fields: { instanceId: string; partition: number; seq: number; eventType: string;
     executionId?: string | undefined; reason: string },
 ): void {
-  log.info({ event: 'nats.message.discarded', ...fields }, 'message discarded');
+  // A dropped start (a child id that is live) leaves its parent waiting: a warning.
+  const level = fields.eventType === 'ExecutionStarted' ? 'warn' : 'info';
+  log[level]({ event: 'nats.message.discarded', ...fields }, 'message discarded');
 }
 
 export function startResent(log: Logger, instanceId: string, executionId: string): void {
