@@ -72,6 +72,50 @@ export function validateName(name: unknown, what: string): string {
   return name;
 }
 
+/** Largest set of tags, as JSON text (UTF-16 code units). */
+export const MAX_TAGS_LENGTH = 16 * 1024;
+
+/**
+ * Tags: a plain object of string values whose JSON text is at most 16 KiB
+ * (they travel in every start and status record). `what` names the owner:
+ * "orchestration", "activity", ...
+ */
+export function validateTags(tags: unknown, what: string): Record<string, string> | undefined {
+  if (tags === undefined) return undefined;
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `The ${what} tags must be an object whose values are strings.`);
+  }
+  let length = 2;
+  for (const [k, v] of Object.entries(tags)) {
+    if (typeof v !== 'string') {
+      throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+        `The ${what} tag ${JSON.stringify(k.slice(0, 80))} must be a string, got ${typeof v}.`);
+    }
+    length += k.length + v.length + 6;
+  }
+  if (length > MAX_TAGS_LENGTH) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `The ${what} tags take about ${length} characters; at most ${MAX_TAGS_LENGTH} are allowed.`);
+  }
+  return tags as Record<string, string>;
+}
+
+/** A version: a string (empty when undefined) of at most 1024 characters. */
+export function validateVersion(version: unknown, what: string): string {
+  if (version === undefined) return '';
+  if (typeof version !== 'string') {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `The ${what} version must be a string, got ${typeof version}.`);
+  }
+  if (version.length > MAX_NAME_LENGTH) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `The ${what} version is longer than ${MAX_NAME_LENGTH} characters ` +
+        `(${version.length} given).`);
+  }
+  return version;
+}
+
 export function validateTimeoutMs(ms: unknown, what: string): number {
   if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
     throw new DurableTaskError(

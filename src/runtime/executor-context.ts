@@ -3,7 +3,9 @@ import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import type { Tags } from '../core/history-event.ts';
 import type { ParentInstance } from '../core/orchestration-instance.ts';
 import { serializePayload } from '../core/payload.ts';
-import { validateInstanceId, validateName } from '../core/validation.ts';
+import {
+  validateInstanceId, validateName, validateTags, validateVersion,
+} from '../core/validation.ts';
 import { WhenAllTask, WhenAnyTask } from './composite-task.ts';
 import type { ExecutionHost } from './execution-host.ts';
 import type {
@@ -27,20 +29,11 @@ function invalid(message: string): DurableTaskError {
 }
 
 function checkTags(tags: unknown, what: string): Tags | undefined {
-  if (tags === undefined) return undefined;
-  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
-    throw invalid(`The ${what} tags must be an object of strings.`);
-  }
-  for (const [k, v] of Object.entries(tags)) {
-    if (typeof v !== 'string') throw invalid(`The ${what} tag '${k}' must be a string.`);
-  }
-  return tags as Tags;
+  return validateTags(tags, what);
 }
 
 function checkVersion(version: unknown, what: string): string {
-  if (version === undefined) return '';
-  if (typeof version !== 'string') throw invalid(`The ${what} version must be a string.`);
-  return version;
+  return validateVersion(version, what);
 }
 
 /** The `OrchestrationContext` handed to orchestrator code, backed by the executor's host. */

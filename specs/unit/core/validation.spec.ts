@@ -6,7 +6,9 @@ import {
   validateHubName,
   validateInstanceId,
   validateName,
+  validateTags,
   validateTimeoutMs,
+  validateVersion,
 } from '../../../src/core/validation.ts';
 
 describe('validation', () => {
@@ -48,6 +50,29 @@ describe('validation', () => {
           (e as Error).message.length < 200,
       );
     }
+  });
+
+  it('should take small tags and versions, and refuse large or mistyped ones', () => {
+    assert.deepEqual(validateTags({ team: 'a' }, 'orchestration'), { team: 'a' });
+    assert.equal(validateTags(undefined, 'orchestration'), undefined);
+    const refused = (what: RegExp) => (e: unknown) =>
+      isDurableTaskError(e, 'INVALID_ARGUMENT') && what.test(String(e));
+    assert.throws(
+      () => validateTags({ big: 'v'.repeat(17_000) }, 'activity'),
+      refused(/activity tags take about \d+ characters; at most 16384/),
+    );
+    assert.throws(
+      () => validateTags({ n: 1 }, 'orchestration'),
+      refused(/orchestration tag "n" must be a string, got number/),
+    );
+    assert.throws(() => validateTags(['x'], 'orchestration'), refused(/must be an object/));
+    assert.equal(validateVersion(undefined, 'orchestration'), '');
+    assert.equal(validateVersion('v2', 'orchestration'), 'v2');
+    assert.throws(
+      () => validateVersion('v'.repeat(1025), 'sub-orchestration'),
+      refused(/sub-orchestration version is longer than 1024 characters/),
+    );
+    assert.throws(() => validateVersion(2, 'activity'), refused(/must be a string, got number/));
   });
 
   it('should say a timeout given as a string is a string', () => {
