@@ -137,7 +137,7 @@ for (const fixture of backendFixtures()) {
       assert.equal(outputOf(await hub.wait(instanceId), 'Terminated'), 'while suspended');
     });
 
-    it('should keep a termination reason of several MB, for running and Pending instances', async (t) => {
+    it('should keep a termination reason of several MB, running or Pending', async (t) => {
       const hub = await startHub(t, fixture, {
         orchestrations: {
           Forever: waitForever,
