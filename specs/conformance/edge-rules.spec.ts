@@ -63,7 +63,7 @@ for (const fixture of backendFixtures()) {
       assert.deepEqual(await b.client.getOrchestrationState('bad-time'), []);
     });
 
-    it('should show a child as Pending from its parent checkpoint on, terminable by id', async (t) => {
+    it('should show a child as Pending from the parent checkpoint, terminable by id', async (t) => {
       const b = await startService(t, fixture);
       if (!b) return;
       const parent = await createInstance(b, 'p2', 'Parent');
