@@ -43,7 +43,13 @@ describe('TaskHubClient', () => {
       (e) => isDurableTaskError(e, 'INVALID_ARGUMENT'));
     await assert.rejects(c.createOrchestrationInstance('W',
       { tags: { n: 1 as unknown as string } }),
-      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /tag 'n'/.test(e.message));
+      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /tag "n"/.test(e.message));
+    await assert.rejects(c.createOrchestrationInstance('W', { tags: { n: 'x'.repeat(3e6) } }),
+      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /tags take about/.test(e.message));
+    await assert.rejects(c.createOrchestrationInstance('W', { version: 'v'.repeat(3e6) }),
+      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /version is longer/.test(e.message));
+    await assert.rejects(c.raiseEvent('some-id', 'e'.repeat(3e6)),
+      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /event name is longer/.test(e.message));
     await assert.rejects(c.createOrchestrationInstance('W', { startAt: new Date('nope') }),
       (e) => isDurableTaskError(e, 'INVALID_ARGUMENT'));
     await assert.rejects(c.createOrchestrationInstance('W', { dedupeStatuses: ['Bogus' as never] }),

@@ -14,7 +14,9 @@ import type { OrchestrationState } from '../core/orchestration-state.ts';
 import { isOrchestrationStatus, type OrchestrationStatus } from '../core/orchestration-status.ts';
 import { serializePayload } from '../core/payload.ts';
 import { taskMessage } from '../core/task-message.ts';
-import { validateInstanceId, validateName, validateTimeoutMs } from '../core/validation.ts';
+import {
+  validateInstanceId, validateName, validateTags, validateTimeoutMs, validateVersion,
+} from '../core/validation.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { describeValue, OptionChecks, optionsObject } from '../util/option-checks.ts';
 import { checkKnownKeys, optionKeys } from '../util/option-keys.ts';
@@ -82,16 +84,6 @@ function invalid(message: string): DurableTaskError {
   return new DurableTaskError(ErrorCode.INVALID_ARGUMENT, message);
 }
 
-function checkTags(tags: unknown): Tags | undefined {
-  if (tags === undefined) return undefined;
-  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
-    throw invalid('tags must be an object whose values are strings.');
-  }
-  for (const [k, v] of Object.entries(tags)) {
-    if (typeof v !== 'string') throw invalid(`tag '${k}' must be a string, got ${typeof v}.`);
-  }
-  return tags as Tags;
-}
 
 function checkDate(value: unknown, what: string): Date | undefined {
   if (value === undefined) return undefined;
@@ -201,8 +193,8 @@ export class TaskHubClient {
       ? newId32()
       : validateInstanceId(options.instanceId);
     const executionId = newId32();
-    const version = optionalString(options.version, 'version') ?? '';
-    const tags = checkTags(options.tags);
+    const version = validateVersion(options.version, 'orchestration');
+    const tags = validateTags(options.tags, 'orchestration');
     const startAt = checkDate(options.startAt, 'startAt');
     const dedupeStatuses = checkStatuses(options.dedupeStatuses);
     const initial = options.initialEvent;
