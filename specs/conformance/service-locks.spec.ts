@@ -436,7 +436,7 @@ for (const fixture of backendFixtures()) {
       },
     );
 
-    it('should end the locks of handed-out activities on a forced stop and give them back', async (t) => {
+    it('should end handed-out activity locks on a forced stop and give them back', async (t) => {
       const b = await startService(t, fixture);
       if (!b) return;
       await createInstance(b, 'act-forced', 'Greet');

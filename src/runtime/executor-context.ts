@@ -23,9 +23,33 @@ import { RetryPolicy } from './retry-policy.ts';
 import { RetryTask } from './retry-task.ts';
 import { ExternalEventTimeoutError } from './task-errors.ts';
 import { Task, TimerTask } from './task.ts';
+import { checkKnownKeys, optionKeys } from '../util/option-keys.ts';
 
 function invalid(message: string): DurableTaskError {
   return new DurableTaskError(ErrorCode.INVALID_ARGUMENT, message);
+}
+
+const ACTIVITY_KEYS = optionKeys<CallActivityOptions>({ retry: true, tags: true, version: true });
+const SUB_KEYS = optionKeys<CallSubOrchestrationOptions>({
+  instanceId: true, retry: true, tags: true, version: true,
+});
+const START_SUB_KEYS = optionKeys<StartSubOrchestrationOptions>({
+  instanceId: true, tags: true, version: true,
+});
+const WAIT_KEYS = optionKeys<WaitForExternalEventOptions>({ timeoutMs: true });
+const CONTINUE_KEYS = optionKeys<ContinueAsNewOptions>({
+  preserveUnprocessedEvents: true, version: true,
+});
+
+/** `options` as given: undefined, or an object with known names only. */
+function checkOptions<T extends object>(options: T | undefined, call: string,
+  known: readonly string[]): T | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalid(`The options of ${call} must be an object, got ${String(options)}.`);
+  }
+  checkKnownKeys(call, options, known);
+  return options;
 }
 
 function checkTags(tags: unknown, what: string): Tags | undefined {
@@ -86,8 +110,9 @@ export class ExecutorContext implements OrchestrationContext {
     return new Date(this.#host.currentTimeMs);
   }
 
-  callActivity<T = unknown>(name: string, input?: unknown, options?: CallActivityOptions): Task<T> {
+  callActivity<T = unknown>(name: string, input?: unknown, given?: CallActivityOptions): Task<T> {
     validateName(name, 'activity');
+    const options = checkOptions(given, 'callActivity', ACTIVITY_KEYS);
     const serialized = serializePayload(input, `input of activity '${name}'`);
     const version = checkVersion(options?.version, 'activity');
     const tags = checkTags(options?.tags, 'activity');
@@ -99,8 +124,9 @@ export class ExecutorContext implements OrchestrationContext {
   callSubOrchestration<T = unknown>(
     name: string,
     input?: unknown,
-    options?: CallSubOrchestrationOptions,
+    given?: CallSubOrchestrationOptions,
   ): Task<T> {
+    const options = checkOptions(given, 'callSubOrchestration', SUB_KEYS);
     const start = this.#subOrchestration<T>(name, input, options, false);
     if (!options?.retry) return start();
     return this.#withRetry(options.retry, start);
@@ -111,6 +137,7 @@ export class ExecutorContext implements OrchestrationContext {
     input?: unknown,
     options?: StartSubOrchestrationOptions,
   ): Task<string> {
+    checkOptions(options, 'startSubOrchestration', START_SUB_KEYS);
     return this.#subOrchestration<string>(name, input, options, true)();
   }
 
@@ -150,6 +177,7 @@ export class ExecutorContext implements OrchestrationContext {
 
   waitForExternalEvent<T = unknown>(name: string, options?: WaitForExternalEventOptions): Task<T> {
     validateName(name, 'external event');
+    checkOptions(options, 'waitForExternalEvent', WAIT_KEYS);
     const timeoutMs = options?.timeoutMs;
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
       throw invalid('waitForExternalEvent timeoutMs must be a number >= 0, ' +
@@ -194,6 +222,7 @@ export class ExecutorContext implements OrchestrationContext {
   }
 
   continueAsNew(input?: unknown, options?: ContinueAsNewOptions): void {
+    checkOptions(options, 'continueAsNew', CONTINUE_KEYS);
     const serialized = serializePayload(input, 'continue-as-new input');
     const version = options?.version;
     if (version !== undefined && typeof version !== 'string') {

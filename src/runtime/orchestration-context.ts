@@ -24,7 +24,8 @@ export interface CallActivityOptions {
 export interface CallSubOrchestrationOptions {
   /**
    * Child instance id. Default: `<parent instance id>:<action id as 4 hex
-   * digits>`, e.g. `order-7:0003`, which is the same on every replay.
+   * digits>`, e.g. `order-7:0003`, which is the same on every replay (a
+   * parent id too long for that is cut and followed by `~` and a hash of it).
    */
   readonly instanceId?: string;
   readonly retry?: RetryOptions;

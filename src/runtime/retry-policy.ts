@@ -1,4 +1,5 @@
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import { checkKnownKeys, optionKeys } from '../util/option-keys.ts';
 
 /** How an orchestration retries a failed activity or sub-orchestration. */
 export interface RetryOptions {
@@ -20,6 +21,11 @@ export interface RetryOptions {
   readonly handle?: (failure: Error) => boolean;
 }
 
+const RETRY_KEYS = optionKeys<RetryOptions>({
+  firstRetryIntervalMs: true, maxNumberOfAttempts: true, backoffCoefficient: true,
+  maxRetryIntervalMs: true, retryTimeoutMs: true, handle: true,
+});
+
 function invalid(message: string): DurableTaskError {
   return new DurableTaskError(ErrorCode.INVALID_ARGUMENT, `Invalid retry policy: ${message}`);
 }
@@ -37,6 +43,10 @@ export class RetryPolicy implements RetryOptions {
   readonly handle: (failure: Error) => boolean;
 
   constructor(options: RetryOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw invalid(`the options must be an object, got ${String(options)}.`);
+    }
+    checkKnownKeys('retry policy', options, RETRY_KEYS);
     const { firstRetryIntervalMs: first, maxNumberOfAttempts: attempts } = options;
     if (typeof first !== 'number' || !(first > 0) || !Number.isFinite(first)) {
       throw invalid(`firstRetryIntervalMs must be a positive number of ms, got ${String(first)}.`);

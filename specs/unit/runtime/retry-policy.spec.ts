@@ -11,15 +11,65 @@ function alwaysFails(): never {
 
 describe('RetryPolicy', () => {
   it('[53] should reject a zero first interval at construction', () => {
-    assert.throws(() => new RetryPolicy({ firstRetryIntervalMs: 0, maxNumberOfAttempts: 3 }),
-      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /firstRetryIntervalMs/.test(e.message));
+    assert.throws(
+      () => new RetryPolicy({ firstRetryIntervalMs: 0, maxNumberOfAttempts: 3 }),
+      (e) => isDurableTaskError(e, 'INVALID_ARGUMENT') && /firstRetryIntervalMs/.test(e.message),
+    );
     assert.throws(() => new RetryPolicy({ firstRetryIntervalMs: 10, maxNumberOfAttempts: 0 }));
   });
 
+  it('should refuse a misspelled option, naming the one it likely means', () => {
+    assert.throws(
+      () =>
+        new RetryPolicy({
+          firstRetryIntervalMs: 10,
+          maxNumberOfAttempts: 2,
+          backoffCoeficient: 2,
+        } as never),
+      (e) =>
+        isDurableTaskError(e, 'INVALID_ARGUMENT') &&
+        /'backoffCoeficient' \(did you mean 'backoffCoefficient'\?\)/.test(e.message),
+    );
+  });
+
+  it('should fail an orchestration that passes call options with a misspelled name', async () => {
+    const calls: Orchestrator[] = [
+      function* (ctx) {
+        return yield ctx.callActivity('Ok', null, { retyr: {} } as never);
+      },
+      function* (ctx) {
+        return yield ctx.callSubOrchestration('Child', null, { instanceID: 'c' } as never);
+      },
+      function* (ctx) {
+        return yield ctx.waitForExternalEvent('go', { timeout: 5 } as never);
+      },
+    ];
+    const wanted = [
+      /callActivity option 'retyr' \(did you mean 'retry'\?\)/,
+      /callSubOrchestration option 'instanceID' \(did you mean 'instanceId'\?\)/,
+      /waitForExternalEvent option 'timeout'/,
+    ];
+    for (const [i, fn] of calls.entries()) {
+      const h = new EpisodeHarness({ orchestrators: { R: fn }, activities: { Ok: () => 1 } });
+      const id = h.start('R', undefined);
+      await h.run();
+      const state = h.state(id);
+      assert.equal(state.orchestrationStatus, 'Failed');
+      assert.match(state.failureDetails?.errorMessage ?? '', wanted[i] as RegExp);
+    }
+  });
+
   it('should grow delays by the coefficient up to the cap', () => {
-    const p = new RetryPolicy({ firstRetryIntervalMs: 1000, maxNumberOfAttempts: 5,
-      backoffCoefficient: 10, maxRetryIntervalMs: 5000 });
-    assert.deepEqual([1, 2, 3].map((n) => p.delayAfter(n)), [1000, 5000, 5000]);
+    const p = new RetryPolicy({
+      firstRetryIntervalMs: 1000,
+      maxNumberOfAttempts: 5,
+      backoffCoefficient: 10,
+      maxRetryIntervalMs: 5000,
+    });
+    assert.deepEqual(
+      [1, 2, 3].map((n) => p.delayAfter(n)),
+      [1000, 5000, 5000],
+    );
   });
 
   it('[53] should make N calls and N timers, the last zero-length, then rethrow', async () => {
@@ -42,8 +92,10 @@ describe('RetryPolicy', () => {
     const timers = (h.histories.get(id) ?? []).filter((e) => e.type === 'TimerCreated');
     assert.equal(timers.length, N);
     const last = timers.at(-1);
-    assert.equal(last?.type === 'TimerCreated' && Date.parse(last.fireAt),
-      Date.parse(last?.timestamp ?? ''));
+    assert.equal(
+      last?.type === 'TimerCreated' && Date.parse(last.fireAt),
+      Date.parse(last?.timestamp ?? ''),
+    );
     assert.ok(h.now - t0 >= (N - 1) * 1000);
     assert.ok(h.now - t0 < N * 1000);
   });
@@ -67,10 +119,14 @@ describe('RetryPolicy', () => {
   it('[52] should give up when the retry timeout has passed', async () => {
     const fn: Orchestrator = function* (ctx) {
       try {
-        yield ctx.callActivity('Fail', null, { retry: {
-          firstRetryIntervalMs: 5000, maxNumberOfAttempts: 10, backoffCoefficient: 2,
-          retryTimeoutMs: 10_000,
-        } });
+        yield ctx.callActivity('Fail', null, {
+          retry: {
+            firstRetryIntervalMs: 5000,
+            maxNumberOfAttempts: 10,
+            backoffCoefficient: 2,
+            retryTimeoutMs: 10_000,
+          },
+        });
       } catch {
         return 'gave up';
       }
@@ -86,14 +142,17 @@ describe('RetryPolicy', () => {
     let calls = 0;
     const fn: Orchestrator = function* (ctx) {
       try {
-        yield ctx.callActivity('Fail', null, { retry: {
-          firstRetryIntervalMs: 1000, maxNumberOfAttempts: 5,
-          handle: (f) => {
-            calls++;
-            const d = (f as TaskFailedError).failureDetails;
-            return d.innerFailure?.errorMessage === 'not this one';
+        yield ctx.callActivity('Fail', null, {
+          retry: {
+            firstRetryIntervalMs: 1000,
+            maxNumberOfAttempts: 5,
+            handle: (f) => {
+              calls++;
+              const d = (f as TaskFailedError).failureDetails;
+              return d.innerFailure?.errorMessage === 'not this one';
+            },
           },
-        } });
+        });
       } catch {
         return calls;
       }
@@ -109,10 +168,13 @@ describe('RetryPolicy', () => {
     let consulted = false;
     const fn: Orchestrator = function* (ctx) {
       try {
-        yield ctx.callActivity('Fatal', null, { retry: {
-          firstRetryIntervalMs: 1000, maxNumberOfAttempts: 5,
-          handle: () => (consulted = true),
-        } });
+        yield ctx.callActivity('Fatal', null, {
+          retry: {
+            firstRetryIntervalMs: 1000,
+            maxNumberOfAttempts: 5,
+            handle: () => (consulted = true),
+          },
+        });
       } catch (e) {
         return (e as TaskFailedError).failureDetails.isNonRetriable;
       }
