@@ -102,6 +102,14 @@ function checkStatuses(value: unknown): readonly OrchestrationStatus[] | null | 
   return value;
 }
 
+function optionalBoolean(value: unknown, call: string, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw invalid(`${call} option '${name}' must be true or false, got ${String(value)}.`);
+  }
+  return value;
+}
+
 function optionalString(value: unknown, what: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw invalid(`${what} must be a string, got ${typeof value}.`);
@@ -266,7 +274,7 @@ export class TaskHubClient {
     const text = optionalString(reason, 'reason');
     const output = serializePayload(text ?? '', 'termination reason');
     await backendCall('terminate', () => this.#client.forceTerminateOrchestration(instanceId,
-      output, { recursive: options.recursive ?? false }));
+      output, { recursive: optionalBoolean(options.recursive, 'terminate', 'recursive') }));
   }
 
   async suspend(instanceId: string, reason?: string): Promise<void> {
@@ -319,7 +327,8 @@ export class TaskHubClient {
     const options = callOptions(given, 'purgeInstance', RECURSIVE_KEYS);
     validateInstanceId(instanceId);
     return backendCall('purgeInstance', () =>
-      this.#client.purgeInstanceState(instanceId, { recursive: options.recursive ?? false }));
+      this.#client.purgeInstanceState(instanceId,
+        { recursive: optionalBoolean(options.recursive, 'purgeInstance', 'recursive') }));
   }
 
   async purgeInstances(filter: PurgeInstanceFilter): Promise<PurgeResult> {

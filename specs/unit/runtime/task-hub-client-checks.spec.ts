@@ -45,6 +45,16 @@ describe('TaskHubClient method checks', () => {
       refused("Unknown purgeInstance option 'Recursive' (did you mean 'recursive'?)."));
   });
 
+  it('should refuse a recursive flag that is not a boolean', async (t) => {
+    const client = await openClient(t);
+    await client.createOrchestrationInstance('O', { instanceId: 'x' });
+    await assert.rejects(client.terminate('x', 'r', { recursive: 'yes' } as never),
+      refused("terminate option 'recursive' must be true or false, got yes."));
+    await assert.rejects(client.purgeInstance('x', { recursive: 1 } as never),
+      refused("purgeInstance option 'recursive' must be true or false, got 1."));
+    assert.equal((await client.getOrchestrationState('x'))?.orchestrationStatus, 'Pending');
+  });
+
   it('should refuse a misspelled name in a query or filter', async (t) => {
     const client = await openClient(t);
     await assert.rejects(client.queryInstances({ runtimeStatuses: ['Completed'] } as never),
