@@ -20,6 +20,7 @@ import type { ActivityMiddleware, OrchestrationMiddleware } from './middleware.t
 import type { Orchestrator } from './orchestration-context.ts';
 import { OrchestrationDispatcher } from './orchestration-dispatcher.ts';
 import { Registry } from './registry.ts';
+import { joinService, leaveService, type ServiceUser } from './service-users.ts';
 import type { VersioningOptions } from './versioning.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions } from './worker-options.ts';
 
@@ -73,7 +74,9 @@ type Snapshot = SnapshotFrom<typeof workerMachine>;
  * dispatchers. A second `start()` while starting or running is an
  * `INVALID_STATE` error; a stopped worker cannot be started again.
  * `stop()` is idempotent; `stop({ forced: true })` aborts in-flight work,
- * also when a graceful stop is already draining.
+ * also when a graceful stop is already draining. Workers may share one
+ * backend: its service runs while any of them does, and a backend that
+ * routes work by capability sees the union of what they registered.
  */
 export class TaskHubWorker {
   readonly #service: OrchestrationService;
@@ -88,6 +91,11 @@ export class TaskHubWorker {
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #unwatchConnection: (() => void) | undefined;
+  readonly #user: ServiceUser = {
+    capabilities: () => ({
+      orchestrations: this.#orchestrations.names(), activities: this.#activities.names(),
+    }),
+  };
 
   /** Checks every option at once: a bad value throws INVALID_ARGUMENT naming it. */
   constructor(options: TaskHubWorkerOptions) {
@@ -149,9 +157,8 @@ export class TaskHubWorker {
     const o = this.#options;
     try {
       await service.createIfNotExists();
-      service.setCapabilities?.({
-        orchestrations: this.#orchestrations.names(), activities: this.#activities.names(),
-      });
+      // Other workers may share this backend: the service runs while any of them does.
+      joinService(service, this.#user);
       await service.start();
       const common = {
         service, logger: this.#logger, clock: this.#clock,
@@ -179,6 +186,7 @@ export class TaskHubWorker {
       this.#activityDispatcher.start();
       this.#watchConnection();
     } catch (err) {
+      leaveService(service, this.#user);
       events.workerStartFailed(this.#logger, { err });
       this.#orchestrationDispatcher = undefined;
       this.#activityDispatcher = undefined;
@@ -222,7 +230,7 @@ export class TaskHubWorker {
         this.#orchestrationDispatcher?.stop({ forced, timeoutMs }),
         this.#activityDispatcher?.stop({ forced, timeoutMs }),
       ]);
-      await this.#stopService(forced);
+      if (leaveService(this.#service, this.#user)) await this.#stopService(forced);
     } finally {
       this.#unwatchConnection?.();
       this.#send({ type: 'worker.stopped' });
