@@ -164,6 +164,44 @@ describe('nats partitions and relay', () => {
       assert.equal(activity.taskMessage.event.eventId, 0);
     });
 
+  it('should keep a child from running when a recursive terminate comes before its start is sent',
+    async () => {
+      const a = await startedBackend(server.url, backends, { partitions: 1, faults: {
+        afterCommit: () => 'skip', beforeRelay: () => 'skip',
+      } });
+      const parent = await create(a, 'rp');
+      const wi = await a.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+      assert.ok(wi);
+      const kid = { instanceId: 'rp kid', executionId: 'kidexec1' };
+      const start = newEvent({ type: 'ExecutionStarted', orchestrationInstance: kid, name: 'Kid',
+        version: '', parentInstance: { name: 'Test', version: '', orchestrationInstance: parent,
+          taskScheduleId: 0 } });
+      await checkpoint(a, wi, {
+        events: [{ type: 'SubOrchestrationInstanceCreated', eventId: 0, name: 'Kid',
+          version: '', instanceId: kid.instanceId }],
+        orchestratorMessages: [taskMessage(start, kid)],
+      });
+      // The sender "died" after its commit: the child has no record and no start yet.
+      await a.service.stop({ forced: true });
+      assert.deepEqual(await a.client.getOrchestrationState(kid.instanceId), []);
+      await a.client.forceTerminateOrchestration('rp', '"bye"', { recursive: true });
+      const [terminated] = await a.client.getOrchestrationState(kid.instanceId);
+      assert.equal(terminated?.orchestrationStatus, 'Terminated');
+      assert.equal(terminated?.orchestrationInstance.executionId, kid.executionId);
+
+      // The next owner sends the parent's outbox: the child's start arrives and is dropped.
+      const b = await startedBackend(server.url, backends, { hub: a.hub, partitions: 1 });
+      for (let i = 0; i < 5; i++) {
+        const next = await b.service.lockNextOrchestrationWorkItem(i === 0 ? RECEIVE_MS : EMPTY_MS);
+        if (!next) break;
+        assert.notEqual(next.instanceId, kid.instanceId, 'the terminated child was handed out');
+        await b.service.releaseOrchestrationWorkItem(next);
+      }
+      const [after] = await b.client.getOrchestrationState(kid.instanceId);
+      assert.equal(after?.orchestrationStatus, 'Terminated');
+      assert.deepEqual(await b.client.getOrchestrationHistory(kid.instanceId), []);
+    });
+
   it('should load the whole current execution after a takeover, back to its first commit',
     async () => {
       const a = await startedBackend(server.url, backends, { partitions: 1 });

@@ -243,12 +243,34 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
     await this.terminate(a, reason, options?.recursive === true, 0, new Set());
   }
 
+  /**
+   * `sentStart`: for a child found in its parent's commits, the start the
+   * parent's outbox carries. A child without a record yet (its start not sent
+   * yet) gets a Terminated record for that execution, so the start is
+   * dropped when it arrives and the child never runs.
+   */
   private async terminate(a: Address, reason: string | undefined, recursive: boolean,
-    depth: number, seen: Set<string>, mustExist = true): Promise<void> {
+    depth: number, seen: Set<string>, mustExist = true,
+    sentStart?: ExecutionStartedEvent): Promise<void> {
     if (seen.has(a.token)) return;
     seen.add(a.token);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const stored = await this.store.read(a.token);
+      if (!stored && sentStart) {
+        const now = new Date(this.res.options.clock.now()).toISOString();
+        const base = pendingRecord(sentStart, this.res.options.clock.now());
+        const terminated: InstanceRecord = { ...base, orchestrationStatus: 'Terminated',
+          lastUpdatedTime: now, completedTime: now, ...(reason !== undefined ? { output: reason }
+            : {}) };
+        try {
+          await this.store.create(a.token, await this.res.payloads.externalize(terminated));
+        } catch (err) {
+          if (isWrongLastSequence(err)) continue;
+          throw err;
+        }
+        await this.reportTerminatedChild(a, terminated, reason);
+        break;
+      }
       if (!stored) {
         if (!mustExist) return;
         throw new DurableTaskError(ErrorCode.INSTANCE_NOT_FOUND,
@@ -280,8 +302,8 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
       break;
     }
     if (recursive && depth < MAX_RECURSION_DEPTH) {
-      for (const child of await this.childrenOf(a)) {
-        await this.terminate(this.address(child), reason, true, depth + 1, seen, false);
+      for (const [child, start] of await this.childrenOf(a)) {
+        await this.terminate(this.address(child), reason, true, depth + 1, seen, false, start);
       }
     }
   }
@@ -306,16 +328,24 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
   }
 
   /** Instance ids of the sub-orchestrations an instance started (all executions). */
-  private async childrenOf(a: Address): Promise<string[]> {
-    const ids = new Set<string>();
+  private async childrenOf(a: Address): Promise<Map<string, ExecutionStartedEvent | undefined>> {
+    const children = new Map<string, ExecutionStartedEvent | undefined>();
     const last = await this.commitLog.readLast(a.partition, a.token);
-    if (!last) return [];
+    if (!last) return children;
     await this.commitLog.forEachCommit(a.partition, a.token, 1, last.seq, (_seq, c) => {
       for (const e of [...c.events, ...(c.prev?.events ?? [])]) {
-        if (e.type === 'SubOrchestrationInstanceCreated') ids.add(e.instanceId);
+        if (e.type === 'SubOrchestrationInstanceCreated') children.set(e.instanceId, undefined);
+      }
+      // The latest start sent to each child (a retried child has several).
+      for (const o of c.outbox) {
+        const e = o.msg.event;
+        if (o.k === 'msg' && e.type === 'ExecutionStarted' && e.parentInstance !== undefined &&
+          e.orchestrationInstance.instanceId !== a.instanceId) {
+          children.set(e.orchestrationInstance.instanceId, e);
+        }
       }
     });
-    return [...ids];
+    return children;
   }
 
   // ---- state and history
@@ -381,7 +411,7 @@ export class NatsOrchestrationClient implements OrchestrationServiceClient {
     }
     let count = 0;
     if (recursive && depth < MAX_RECURSION_DEPTH) {
-      for (const child of await this.childrenOf(a)) {
+      for (const child of (await this.childrenOf(a)).keys()) {
         count += await this.purgeOne(this.address(child), true, depth + 1, seen, false);
       }
     }
