@@ -202,6 +202,30 @@ describe('nats partitions and relay', () => {
       assert.deepEqual(await b.client.getOrchestrationHistory(kid.instanceId), []);
     });
 
+  it('should give a force-stopped worker\'s activity to the next worker, not lose a delivery',
+    async () => {
+      const a = await startedBackend(server.url, backends, { partitions: 1 });
+      const owner = await create(a, 'handback');
+      const wi = await a.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+      assert.ok(wi);
+      const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' });
+      await checkpoint(a, wi, {
+        events: [{ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' }],
+        activityMessages: [taskMessage(scheduled, owner)],
+      });
+      await a.service.releaseOrchestrationWorkItem(wi);
+      const held = await a.service.lockNextActivityWorkItem(RECEIVE_MS);
+      assert.ok(held, 'the first worker did not get the activity');
+      // The first worker's next pull is still open at the server when it stops by force.
+      await a.service.stop({ forced: true });
+      const b = await startedBackend(server.url, backends, { hub: a.hub, partitions: 1 });
+      const taken = await b.service.lockNextActivityWorkItem(RECEIVE_MS);
+      // Within the 30 s lock, as the second delivery: none went to the stopped worker's pull.
+      assert.ok(taken, 'the next worker did not get the activity before the lock lapsed');
+      assert.equal(taken.taskMessage.event.eventId, 0);
+      assert.equal(taken.deliveryCount, 2);
+    });
+
   it('should load the whole current execution after a takeover, back to its first commit',
     async () => {
       const a = await startedBackend(server.url, backends, { partitions: 1 });

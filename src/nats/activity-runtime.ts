@@ -35,6 +35,13 @@ interface ActivityLockToken {
 }
 
 const FETCH_EXPIRES_MS = 5_000;
+/**
+ * What a stopping worker gives back is redelivered after this delay: the
+ * server keeps this worker's last pull request open until it expires and
+ * would hand a message given back at once straight to it, where nobody reads
+ * it any more (then it waits out the whole ack wait).
+ */
+const GIVE_BACK_DELAY_MS = FETCH_EXPIRES_MS + 500;
 const MAX_NAK_DELAY_MS = 5 * 60_000;
 /** A pull waits until at least this share of the prefetch is free (fewer, larger pulls). */
 const MIN_PULL_FRACTION = 0.25;
@@ -315,7 +322,7 @@ export class ActivityRuntime {
     if (forced) {
       for (const token of this.held) {
         token.lock.tryApply('lose');
-        token.js.nak();
+        token.js.nak(GIVE_BACK_DELAY_MS);
       }
       this.held.clear();
     }
@@ -324,7 +331,7 @@ export class ActivityRuntime {
     this.spaceWaiter?.();
     this.queue.wakeAll();
     await this.loop?.catch(() => undefined);
-    for (const b of this.buffered) b.js.nak();
+    for (const b of this.buffered) b.js.nak(GIVE_BACK_DELAY_MS);
     this.buffered.clear();
     this.queue.retain(() => false);
     await this.res.nc.flush().catch(() => undefined);
