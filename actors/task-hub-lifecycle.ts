@@ -1,5 +1,6 @@
 import { createActor, fromPromise, type Actor, type SnapshotFrom } from 'xstate';
 import { DurableTaskError, ErrorCode, isDurableTaskError } from '../src/core/errors.ts';
+import { checkKnownKeys } from '../src/util/option-keys.ts';
 import {
   HUB_BUSY_STATES,
   taskHubMachine,
@@ -92,7 +93,8 @@ export class HubLifecycle {
   }
 
   /** Destructive (re)provisioning. Allowed when absent, created, stopped or failed. */
-  create(options: { recreateInstanceStore?: boolean } = {}): Promise<void> {
+  async create(given?: { recreateInstanceStore?: boolean }): Promise<void> {
+    const options = callOptions('create', given, ['recreateInstanceStore']);
     return this.run('create', {
       type: 'hub.create',
       recreateInstanceStore: options.recreateInstanceStore ?? true,
@@ -115,13 +117,15 @@ export class HubLifecycle {
    * aborted; a forced stop during a graceful one escalates it). A no-op when
    * nothing runs.
    */
-  stop(options: { forced?: boolean } = {}): Promise<void> {
+  async stop(given?: { forced?: boolean }): Promise<void> {
+    const options = callOptions('stop', given, ['forced']);
     return this.run('stop', { type: 'hub.stop', forced: options.forced ?? false },
       ['stopped', 'created', 'absent', 'failed']);
   }
 
   /** Removes the hub's resources. Not allowed while it runs: stop it first. */
-  delete(options: { deleteInstanceStore?: boolean } = {}): Promise<void> {
+  async delete(given?: { deleteInstanceStore?: boolean }): Promise<void> {
+    const options = callOptions('delete', given, ['deleteInstanceStore']);
     return this.run('delete', {
       type: 'hub.delete',
       deleteInstanceStore: options.deleteInstanceStore ?? true,
@@ -239,4 +243,23 @@ function hint(operation: string, state: HubStateName): string {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The options of a lifecycle call: absent or null, or an object of known boolean flags. */
+function callOptions<T extends Record<string, boolean | undefined>>(call: string,
+  given: T | undefined | null, known: readonly (keyof T & string)[]): Partial<T> {
+  if (given === undefined || given === null) return {};
+  if (typeof given !== 'object' || Array.isArray(given)) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `The options of ${call} must be an object, got ${String(given)}.`);
+  }
+  checkKnownKeys(call, given, known);
+  for (const k of known) {
+    const v = given[k];
+    if (v !== undefined && typeof v !== 'boolean') {
+      throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+        `${call} option '${k}' must be true or false, got ${String(v)}.`);
+    }
+  }
+  return given;
 }

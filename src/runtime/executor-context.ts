@@ -44,7 +44,8 @@ const CONTINUE_KEYS = optionKeys<ContinueAsNewOptions>({
 /** `options` as given: undefined, or an object with known names only. */
 function checkOptions<T extends object>(options: T | undefined, call: string,
   known: readonly string[]): T | undefined {
-  if (options === undefined) return undefined;
+  // null reads as "no options", as it did before options were checked (histories replay).
+  if (options === undefined || options === null) return undefined;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalid(`The options of ${call} must be an object, got ${String(options)}.`);
   }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Backend } from '../core/backend.ts';
 import type { DeadLetter, DeadLetterQuery } from '../core/dead-letter.ts';
 import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
+import { MAX_ERROR_MESSAGE_CHARS } from '../core/failure-details.ts';
 import { newEvent, type HistoryEvent, type Tags } from '../core/history-event.ts';
 import type {
   OrchestrationQuery,
@@ -18,7 +19,9 @@ import {
   validateInstanceId, validateName, validateTags, validateTimeoutMs, validateVersion,
 } from '../core/validation.ts';
 import { silentLogger } from '../logging/logger.ts';
-import { describeValue, OptionChecks, optionsObject } from '../util/option-checks.ts';
+import {
+  describeValue, OptionChecks, optionsObject, refuseBareBackend,
+} from '../util/option-checks.ts';
 import { checkKnownKeys, optionKeys } from '../util/option-keys.ts';
 import { newId32 } from './ids.ts';
 
@@ -102,6 +105,16 @@ function checkStatuses(value: unknown): readonly OrchestrationStatus[] | null | 
   return value;
 }
 
+/** A suspend or resume reason: text of at most the error-text limit (it is not stored aside). */
+function shortReason(reason: unknown, call: string): string | undefined {
+  const text = optionalString(reason, 'reason');
+  if (text !== undefined && text.length > MAX_ERROR_MESSAGE_CHARS) {
+    throw invalid(`The ${call} reason is longer than ${MAX_ERROR_MESSAGE_CHARS} characters ` +
+      `(${text.length} given).`);
+  }
+  return text;
+}
+
 function optionalBoolean(value: unknown, call: string, name: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') {
@@ -173,6 +186,7 @@ export class TaskHubClient {
    */
   constructor(options: TaskHubClientOptions) {
     const o = optionsObject('TaskHubClient', options);
+    refuseBareBackend('TaskHubClient', o);
     checkKnownKeys('TaskHubClient', o, CLIENT_KEYS);
     const c: OptionChecks = new OptionChecks('TaskHubClient');
     const client = o.client ?? c.object('backend', o.backend)?.client;
@@ -279,14 +293,14 @@ export class TaskHubClient {
 
   async suspend(instanceId: string, reason?: string): Promise<void> {
     validateInstanceId(instanceId);
-    const text = optionalString(reason, 'reason');
+    const text = shortReason(reason, 'suspend');
     await backendCall('suspend', () => this.#client.sendOrchestrationMessage(taskMessage(
       newEvent({ type: 'ExecutionSuspended', reason: text }), { instanceId })));
   }
 
   async resume(instanceId: string, reason?: string): Promise<void> {
     validateInstanceId(instanceId);
-    const text = optionalString(reason, 'reason');
+    const text = shortReason(reason, 'resume');
     await backendCall('resume', () => this.#client.sendOrchestrationMessage(taskMessage(
       newEvent({ type: 'ExecutionResumed', reason: text }), { instanceId })));
   }

@@ -9,11 +9,13 @@ import type { Backend } from '../core/backend.ts';
 import type { ConnectionState } from '../core/connection-status.ts';
 import { DurableTaskError, ErrorCode, isDurableTaskError } from '../core/errors.ts';
 import type { OrchestrationService } from '../core/orchestration-service.ts';
+import { validateVersion } from '../core/validation.ts';
 import * as events from '../logging/runtime-events.ts';
 import {
   workerConnectionClosed, workerDisconnected, workerReconnected, workerServiceGone,
 } from '../logging/worker-events.ts';
 import type { Clock } from '../util/clock.ts';
+import { checkKnownKeys } from '../util/option-keys.ts';
 import type { Activity } from './activity-context.ts';
 import { ActivityDispatcher } from './activity-dispatcher.ts';
 import type { ActivityMiddleware, OrchestrationMiddleware } from './middleware.ts';
@@ -124,7 +126,7 @@ export class TaskHubWorker {
       throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
         `Orchestration '${String(name)}' must be a function.`);
     }
-    this.#orchestrations.add(name, fn, options?.version ?? '');
+    this.#orchestrations.add(name, fn, registrationVersion('addOrchestration', options));
     return this;
   }
 
@@ -134,7 +136,7 @@ export class TaskHubWorker {
       throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
         `Activity '${String(name)}' must be a function.`);
     }
-    this.#activities.add(name, fn, options?.version ?? '');
+    this.#activities.add(name, fn, registrationVersion('addActivity', options));
     return this;
   }
 
@@ -203,8 +205,8 @@ export class TaskHubWorker {
    * `stopTimeoutMs`), then the service. No effect on a worker that never
    * started or already stopped.
    */
-  async stop(options: { forced?: boolean } = {}): Promise<void> {
-    const forced = options.forced ?? false;
+  async stop(options?: { forced?: boolean }): Promise<void> {
+    const forced = stopForced(options);
     if (this.state === 'starting') await this.#starting?.catch(() => undefined);
     if (this.state === 'idle') {
       this.#send({ type: 'worker.stop' });
@@ -256,4 +258,31 @@ export class TaskHubWorker {
       workerServiceGone(this.#logger, { err });
     }
   }
+}
+
+/** The version of a registration's options: absent or null, or `{ version }`. */
+function registrationVersion(call: string, options: unknown): string {
+  if (options === undefined || options === null) return '';
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `The options of ${call} must be an object, got ${String(options)}.`);
+  }
+  checkKnownKeys(call, options, ['version']);
+  return validateVersion((options as { version?: unknown }).version, call.slice(3).toLowerCase());
+}
+
+/** The `forced` flag of stop's options (absent or null: a graceful stop). */
+function stopForced(options: unknown): boolean {
+  if (options === undefined || options === null) return false;
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `The options of stop must be an object, got ${String(options)}.`);
+  }
+  checkKnownKeys('TaskHubWorker.stop', options, ['forced']);
+  const forced = (options as { forced?: unknown }).forced;
+  if (forced !== undefined && typeof forced !== 'boolean') {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `TaskHubWorker.stop option 'forced' must be true or false, got ${String(forced)}.`);
+  }
+  return forced === true;
 }

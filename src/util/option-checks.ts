@@ -101,6 +101,18 @@ export function optionsObject<T extends object>(owner: string, value: T | undefi
   return value;
 }
 
+/**
+ * Refuses a backend passed where the options that hold it belong
+ * (`new TaskHubWorker(backend)` for `new TaskHubWorker({ backend })`).
+ */
+export function refuseBareBackend(owner: string, value: object): void {
+  if ('service' in value && 'client' in value && !('backend' in value)) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `${owner} takes options with the backend in them: new ${owner}({ backend }), ` +
+      'not the backend itself.');
+  }
+}
+
 /** A short, safe rendering of any value for an error message. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ||

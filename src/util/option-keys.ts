@@ -47,7 +47,13 @@ export function closestName(name: string, known: readonly string[]): string | un
       bestDistance = d;
     }
   }
-  return best;
+  if (best !== undefined || lower.length < 4) return best;
+  // A shortened name: 'status' for 'runtimeStatus', 'timeout' for 'timeoutMs'.
+  const partial = known.filter((k) => {
+    const kl = k.toLowerCase();
+    return kl.endsWith(lower) || kl.startsWith(lower);
+  });
+  return partial.length === 1 ? partial[0] : undefined;
 }
 
 /**

@@ -59,6 +59,24 @@ describe('RetryPolicy', () => {
     }
   });
 
+  it('should read null call options as none, as before they were checked', async () => {
+    const fn: Orchestrator = function* (ctx) {
+      const a: number = yield ctx.callActivity('Ok', null, null as never);
+      const b: number = yield ctx.callSubOrchestration('Child', null, null as never);
+      return a + b;
+    };
+    const child: Orchestrator = function* () {
+      return 2;
+    };
+    const h = new EpisodeHarness({
+      orchestrators: { R: fn, Child: child },
+      activities: { Ok: () => 1 },
+    });
+    const id = h.start('R', undefined);
+    await h.run();
+    assert.equal(h.output(id), 3);
+  });
+
   it('should grow delays by the coefficient up to the cap', () => {
     const p = new RetryPolicy({
       firstRetryIntervalMs: 1000,

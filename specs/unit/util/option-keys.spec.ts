@@ -39,6 +39,14 @@ describe('closestName', () => {
     assert.equal(closestName('x', ['hub', 'leaseMs']), undefined);
   });
 
+  it('should suggest the one name a shortened name starts or ends', () => {
+    const query = ['runtimeStatus', 'createdTimeFrom', 'createdTimeTo', 'pageSize'];
+    assert.equal(closestName('status', query), 'runtimeStatus');
+    assert.equal(closestName('page', query), 'pageSize');
+    assert.equal(closestName('created', query), undefined, 'two names start with it');
+    assert.equal(closestName('to', query), undefined, 'too short to guess from');
+  });
+
   it('should take the nearest when several are within two edits', () => {
     assert.equal(closestName('abcd', ['abxy', 'abcx']), 'abcx');
   });
