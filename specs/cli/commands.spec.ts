@@ -20,17 +20,23 @@ describe('command line on a running hub', () => {
   const hub = uniqueHubName('cli');
   let stopWorker: () => Promise<void>;
 
-  const cli = async (...args: string[]): Promise<{ stdout: string; code: number }> => {
+  const cli = async (
+    ...args: string[]
+  ): Promise<{ stdout: string; stderr: string; code: number }> => {
     try {
-      const { stdout } = await run('node', ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-        cwd: ROOT,
-        timeout: 60_000,
-        env: { ...process.env, NATS_URL: server.url, DT_HUB: hub, LOG_LEVEL: 'silent' },
-      });
-      return { stdout, code: 0 };
+      const { stdout, stderr } = await run(
+        'node',
+        ['--import', 'tsx', 'src/cli/main.ts', ...args],
+        {
+          cwd: ROOT,
+          timeout: 60_000,
+          env: { ...process.env, NATS_URL: server.url, DT_HUB: hub, LOG_LEVEL: 'silent' },
+        },
+      );
+      return { stdout, stderr, code: 0 };
     } catch (err) {
-      const e = err as { stdout?: string; code?: number };
-      return { stdout: e.stdout ?? '', code: e.code ?? -1 };
+      const e = err as { stdout?: string; stderr?: string; code?: number };
+      return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? -1 };
     }
   };
 
@@ -74,6 +80,31 @@ describe('command line on a running hub', () => {
     const timeline = await cli('history', 'cli/1');
     assert.match(timeline.stdout, /EventRaised +go data="hello"/);
     assert.match(timeline.stdout, /=> current state: completed/);
+  });
+
+  it('should purge a finished instance once, then say it no longer exists', async () => {
+    assert.equal((await cli('start', 'WaitForGo', '--id', 'cli/purge')).code, 0);
+    assert.equal((await cli('raise', 'cli/purge', 'go', '--data', '"bye"')).code, 0);
+    const waited = await cli('wait', 'cli/purge', '--timeout', '30000');
+    assert.equal(waited.code, 0, waited.stdout);
+
+    const purged = await cli('purge', 'cli/purge');
+    assert.equal(purged.code, 0, purged.stderr);
+    assert.equal(purged.stdout, 'purged 1 instance(s)\n');
+
+    const again = await cli('purge', 'cli/purge');
+    assert.equal(again.code, 1, again.stderr);
+    assert.equal(again.stdout, 'No such instance "cli/purge".\n');
+  });
+
+  it('should refuse to purge a running instance with NOT_COMPLETED', async () => {
+    assert.equal((await cli('start', 'WaitForGo', '--id', 'cli/live')).code, 0);
+    const purged = await cli('purge', 'cli/live');
+    assert.equal(purged.code, 1, purged.stderr);
+    assert.equal(purged.stdout, '');
+    assert.match(purged.stderr, /^error \[NOT_COMPLETED\]: Instance "cli\/live" is /);
+    // Left as it was: terminate it so the hub's worker has nothing open at the end.
+    assert.equal((await cli('terminate', 'cli/live', '--reason', 'test over')).code, 0);
   });
 
   it('should exit non-zero with a coded error for a bad command line', async () => {

@@ -82,9 +82,17 @@ describe('command line on a server without the task hub', () => {
       assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /No task hub '[^']+' on nats:\/\/127\.0\.0\.1:\d+/, args[0]);
       assert.ok(result.stderr.includes(`'${hub}'`), result.stderr);
-      assert.match(result.stderr, /start a worker or the demo first/);
     }
     assert.deepEqual(await hubStreams(server.url, hub), []);
+  });
+
+  it('should name start and a worker as the ways to create the missing hub', async () => {
+    const result = await cli(server.url, hub, 'status', 'order-42');
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^error \[INVALID_HUB_STATE\]: No task hub /);
+    assert.ok(result.stderr.includes('`durabletask-nats start <name>`'), result.stderr);
+    assert.match(result.stderr, /or by running a worker on it\.\n$/);
+    assert.doesNotMatch(result.stderr, /demo/);
   });
 
   it('should create the hub on start', async () => {
@@ -147,6 +155,13 @@ describe('command line on an unknown instance', () => {
     const result = await cli(server.url, hub, 'wait', 'nobody', '--timeout', '600000');
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stdout, 'No such instance "nobody".\n');
+  });
+
+  it('should say No such instance and exit 1 from purge', async () => {
+    const result = await cli(server.url, hub, 'purge', 'nobody');
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stdout, 'No such instance "nobody".\n');
+    assert.equal(result.stderr, '');
   });
 
   it('should say No such instance and exit 1 from status and explain', async () => {

@@ -77,7 +77,8 @@ async function withClient<T>(
     if (use === 'existing' && isDurableTaskError(err, 'INVALID_HUB_STATE')) {
       throw new DurableTaskError(
         ErrorCode.INVALID_HUB_STATE,
-        `No task hub '${hub}' on ${servers}: start a worker or the demo first.`,
+        `No task hub '${hub}' on ${servers}: create it by starting an instance with ` +
+          '`durabletask-nats start <name>` or by running a worker on it.',
         { cause: err },
       );
     }
@@ -87,7 +88,7 @@ async function withClient<T>(
   }
 }
 
-/** What status, history, wait and explain print for an id with no status record. */
+/** What status, history, wait, explain and purge print for an id with no status record. */
 function noSuchInstance(ctx: CommandContext, id: string): number {
   ctx.out(`No such instance ${JSON.stringify(id)}.`);
   return 1;
@@ -103,6 +104,22 @@ function needId(ctx: CommandContext, command: string): string {
     throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT, `${command} needs an instance id.`);
   }
   return id;
+}
+
+/**
+ * A flag given in whole milliseconds (`--timeout 30000`), or `fallback` when absent.
+ * Parsed here so that a bad value is named as typed, before anything is asked of the server.
+ */
+function milliseconds(ctx: CommandContext, flag: string, fallback: number): number {
+  const text = str(ctx.flags[flag]);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) {
+    throw new DurableTaskError(
+      ErrorCode.INVALID_ARGUMENT,
+      `--${flag} must be a whole number of milliseconds, got ${JSON.stringify(text)}.`,
+    );
+  }
+  return Number(text);
 }
 
 function json(text: string | undefined, what: string): unknown {
@@ -187,10 +204,10 @@ export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<
       return 0;
     }),
 
-  wait: (ctx) =>
-    withClient(ctx, 'existing', async (client) => {
+  wait: async (ctx) => {
+    const timeoutMs = milliseconds(ctx, 'timeout', 60_000);
+    return withClient(ctx, 'existing', async (client) => {
       const id = needId(ctx, 'wait');
-      const timeoutMs = Number(str(ctx.flags['timeout']) ?? 60_000);
       // An unknown id would only run out the timeout: say at once that it does not exist.
       if (!(await client.getOrchestrationState(id))) return noSuchInstance(ctx, id);
       const state = await client.waitForOrchestration(id, { timeoutMs });
@@ -200,7 +217,8 @@ export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<
       }
       printState(ctx.out, state);
       return state.orchestrationStatus === 'Completed' ? 0 : 1;
-    }),
+    });
+  },
 
   history: (ctx) =>
     withClient(ctx, 'existing', async (client) => {
@@ -272,9 +290,12 @@ export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<
 
   purge: (ctx) =>
     withClient(ctx, 'existing', async (client) => {
-      const result = await client.purgeInstance(needId(ctx, 'purge'), {
+      const id = needId(ctx, 'purge');
+      const result = await client.purgeInstance(id, {
         recursive: ctx.flags['recursive'] === true,
       });
+      // A running instance is refused with NOT_COMPLETED; nothing purged means no record.
+      if (result.deletedInstanceCount === 0) return noSuchInstance(ctx, id);
       ctx.out(`purged ${result.deletedInstanceCount} instance(s)`);
       return 0;
     }),

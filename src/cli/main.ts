@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isDurableTaskError } from '../core/errors.ts';
 import { defaultLogger } from '../logging/logger.ts';
+import { quietOnBrokenPipe } from './broken-pipe.ts';
 import { COMMANDS, MACHINES } from './commands.ts';
 import { runDemo } from './demo.ts';
 
@@ -21,7 +22,8 @@ const USAGE = `usage: durabletask-nats <command> [arguments] [options]
   terminate <id> [--reason R] [--recursive]
   suspend <id> [--reason R]   resume <id> [--reason R]
   status <id>                 the instance's status record
-  wait <id> [--timeout MS]    wait until it finishes (exit 0 when Completed)
+  wait <id> [--timeout MS]    wait until it finishes (exit 0 when Completed);
+                              MS: whole milliseconds, default 60000
   history <id> [--execution E]  its history as a timeline with the machine's states
   explain <id>                why it is waiting: open activities, children, timers
   query [--status S,S] [--prefix P]         list instances
@@ -71,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
   return run({ positionals: rest, flags: values, logger, out });
 }
 
+quietOnBrokenPipe();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
