@@ -1,54 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { createNatsBackend, TaskHubClient } from '../../src/index.ts';
 import { startTestNatsServer, uniqueHubName, type TestNatsServer } from '../support/nats-server.ts';
-
-const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, '../..');
-
-interface CliResult {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly code: number;
-}
+import { hubWithPendingInstance, runCli, type CliResult } from './cli-runner.ts';
 
 describe('command line numeric flags', () => {
   let server: TestNatsServer;
   const hub = uniqueHubName('cliflags');
 
-  const cli = async (...args: string[]): Promise<CliResult> => {
-    try {
-      const { stdout, stderr } = await run(
-        'node',
-        ['--import', 'tsx', 'src/cli/main.ts', ...args, '--server', server.url, '--hub', hub],
-        { cwd: ROOT, timeout: 60_000, env: { ...process.env, LOG_LEVEL: 'silent' } },
-      );
-      return { stdout, stderr, code: 0 };
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string; code?: unknown };
-      return {
-        stdout: e.stdout ?? '',
-        stderr: e.stderr ?? '',
-        code: typeof e.code === 'number' ? e.code : -1,
-      };
-    }
-  };
+  const cli = (...args: string[]): Promise<CliResult> => runCli(server.url, hub, ...args);
 
   before(async () => {
     server = await startTestNatsServer();
-    // A provisioned hub with one instance that never runs (no worker).
-    const backend = await createNatsBackend({ servers: server.url, hub, partitions: 2 });
-    try {
-      await backend.service.createIfNotExists();
-      await new TaskHubClient({ backend }).createOrchestrationInstance('Never', {
-        instanceId: 'pending-1',
-      });
-    } finally {
-      await backend.close();
-    }
+    await hubWithPendingInstance(server.url, hub);
   });
 
   after(async () => {

@@ -1,40 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { createNatsBackend, TaskHubClient } from '../../src/index.ts';
 import { startTestNatsServer, uniqueHubName, type TestNatsServer } from '../support/nats-server.ts';
-
-const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, '../..');
-
-interface CliResult {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly code: number;
-}
-
-/** Runs the command line against `url` and `hub`; a run cut off by the safety timeout is -1. */
-async function cli(url: string, hub: string, ...args: string[]): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await run(
-      'node',
-      ['--import', 'tsx', 'src/cli/main.ts', ...args, '--server', url, '--hub', hub],
-      { cwd: ROOT, timeout: 60_000, env: { ...process.env, LOG_LEVEL: 'silent' } },
-    );
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: unknown };
-    return {
-      stdout: e.stdout ?? '',
-      stderr: e.stderr ?? '',
-      code: typeof e.code === 'number' ? e.code : -1,
-    };
-  }
-}
+import { hubWithPendingInstance, runCli as cli } from './cli-runner.ts';
 
 /** Names of the JetStream streams that belong to `hub`, read with the client library. */
 async function hubStreams(url: string, hub: string): Promise<string[]> {
@@ -116,15 +85,7 @@ describe('command line on an unknown instance', () => {
   before(async () => {
     server = await startTestNatsServer();
     // A provisioned hub with one instance that never runs (no worker): it has no history.
-    const backend = await createNatsBackend({ servers: server.url, hub, partitions: 2 });
-    try {
-      await backend.service.createIfNotExists();
-      await new TaskHubClient({ backend }).createOrchestrationInstance('Never', {
-        instanceId: 'pending-1',
-      });
-    } finally {
-      await backend.close();
-    }
+    await hubWithPendingInstance(server.url, hub);
   });
 
   after(async () => {
