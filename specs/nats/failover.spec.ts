@@ -10,6 +10,21 @@ import {
   startedBackend,
 } from './helpers.ts';
 
+/** Creates `id` and checkpoints its first episode, which schedules activity 'Work' as task 0. */
+async function scheduleWork(b: NatsBackend, id: string): Promise<{ instanceId: string;
+  executionId: string }> {
+  const owner = await create(b, id);
+  const wi = await b.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
+  assert.ok(wi, `no work item for '${id}'`);
+  const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' });
+  await checkpoint(b, wi, {
+    events: [{ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' }],
+    activityMessages: [taskMessage(scheduled, owner)],
+  });
+  await b.service.releaseOrchestrationWorkItem(wi);
+  return owner;
+}
+
 describe('nats partitions and relay', () => {
   let server: TestNatsServer;
   const backends: NatsBackend[] = [];
@@ -92,15 +107,7 @@ describe('nats partitions and relay', () => {
     const a = await startedBackend(server.url, backends, { partitions: 1, faults: {
       afterCommit: () => 'skip', pauseLeases: () => paused,
     } });
-    const owner = await create(a, 'stalled');
-    const wi = await a.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
-    assert.ok(wi);
-    const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' });
-    await checkpoint(a, wi, {
-      events: [{ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' }],
-      activityMessages: [taskMessage(scheduled, owner)],
-    });
-    await a.service.releaseOrchestrationWorkItem(wi);
+    const owner = await scheduleWork(a, 'stalled');
     // The owner stalls right after its commit: it sends nothing and hands nothing back.
     paused = true;
     assert.equal(await a.service.lockNextActivityWorkItem(EMPTY_MS), null);
@@ -205,15 +212,7 @@ describe('nats partitions and relay', () => {
   it('should give a force-stopped worker\'s activity to the next worker, not lose a delivery',
     async () => {
       const a = await startedBackend(server.url, backends, { partitions: 1 });
-      const owner = await create(a, 'handback');
-      const wi = await a.service.lockNextOrchestrationWorkItem(RECEIVE_MS);
-      assert.ok(wi);
-      const scheduled = newEvent({ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' });
-      await checkpoint(a, wi, {
-        events: [{ type: 'TaskScheduled', eventId: 0, name: 'Work', version: '' }],
-        activityMessages: [taskMessage(scheduled, owner)],
-      });
-      await a.service.releaseOrchestrationWorkItem(wi);
+      await scheduleWork(a, 'handback');
       const held = await a.service.lockNextActivityWorkItem(RECEIVE_MS);
       assert.ok(held, 'the first worker did not get the activity');
       // The first worker's next pull is still open at the server when it stops by force.
