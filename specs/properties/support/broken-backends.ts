@@ -36,6 +36,8 @@ export const BREAKAGES = {
   'reverse-batch': 'INV-8',
   /** Makes every timer due at once. */
   'early-timers': 'INV-9',
+  /** Makes every timer due 40 ms before its time. */
+  'slightly-early-timers': 'INV-9',
 } as const satisfies Record<string, InvariantId>;
 
 export type Breakage = keyof typeof BREAKAGES;
@@ -107,6 +109,8 @@ function breakService(
       return new ReverseBatch(inner);
     case 'early-timers':
       return new EarlyTimers(inner);
+    case 'slightly-early-timers':
+      return new SlightlyEarlyTimers(inner);
   }
 }
 
@@ -291,6 +295,20 @@ class EarlyTimers extends DelegatingService {
             ),
           },
     );
+    return this.inner.completeOrchestrationWorkItem(item, { ...c, timerMessages });
+  }
+}
+
+class SlightlyEarlyTimers extends DelegatingService {
+  override completeOrchestrationWorkItem(
+    item: OrchestrationWorkItem,
+    c: OrchestrationCompletion,
+  ): Promise<void> {
+    const timerMessages = c.timerMessages.map((m) => {
+      if (m.event.type !== 'TimerFired') return m;
+      const fireAt = new Date(Date.parse(m.event.fireAt) - 40).toISOString();
+      return { ...m, event: { ...m.event, fireAt } };
+    });
     return this.inner.completeOrchestrationWorkItem(item, { ...c, timerMessages });
   }
 }

@@ -13,9 +13,15 @@ export class Advance extends Step {
   }
 
   protected async exec(m: ServiceModel, r: RealSystem): Promise<void> {
-    const ms = r.time.simulated
-      ? (this.fraction * r.target.orchestrationLockMs) / 2
-      : this.fraction * Math.min(300, r.target.orchestrationLockMs / 4);
+    const now = r.time.now();
+    // One advance in four stops 1 ms short of the next due time, where a timer or scheduled
+    // start that fires even slightly early would show (steps on a grid would skip it).
+    const due = r.time.simulated && this.fraction <= 0.25 ? nextDue(m, now) : Infinity;
+    const ms = Number.isFinite(due) && due - 1 > now
+      ? due - 1 - now
+      : r.time.simulated
+        ? (this.fraction * r.target.orchestrationLockMs) / 2
+        : this.fraction * Math.min(300, r.target.orchestrationLockMs / 4);
     await r.time.pass(ms);
     m.expireDue(r.time.now());
   }
@@ -23,6 +29,17 @@ export class Advance extends Step {
   toString(): string {
     return `advance(${this.fraction.toFixed(2)})`;
   }
+}
+
+/** The earliest due time after `now` of a message not yet consumed (Infinity: none). */
+function nextDue(m: ServiceModel, now: number): number {
+  let next = Infinity;
+  for (const msg of m.orch.messages.values()) {
+    if (msg.fate !== 'consumed' && msg.notBefore > now + 1 && msg.notBefore < next) {
+      next = msg.notBefore;
+    }
+  }
+  return next;
 }
 
 /** Lets every current lock and lease lapse (and due timers come due). */
