@@ -107,6 +107,29 @@ describe('command line on a running hub', () => {
     assert.equal((await cli('terminate', 'cli/live', '--reason', 'test over')).code, 0);
   });
 
+  it('should explain a suspended instance and give the reason a terminated one ended', async () => {
+    assert.equal((await cli('start', 'WaitForGo', '--id', 'cli/held')).code, 0);
+    let status = '';
+    for (let i = 0; i < 50 && !/Running/.test(status); i++) {
+      status = (await cli('status', 'cli/held')).stdout;
+    }
+    assert.equal((await cli('suspend', 'cli/held')).code, 0);
+    let explained = '';
+    for (let i = 0; i < 50 && !/Suspended/.test(explained); i++) {
+      explained = (await cli('explain', 'cli/held')).stdout;
+    }
+    assert.match(explained, /^Suspended: events are kept until it is resumed\. It has no open/m);
+
+    assert.equal((await cli('terminate', 'cli/held', '--reason', 'no longer needed')).code, 0);
+    const waited = await cli('wait', 'cli/held', '--timeout', '30000');
+    assert.match(waited.stdout, /status +Terminated/);
+    const ended = await cli('explain', 'cli/held');
+    assert.match(ended.stdout, /^Finished: Terminated: "no longer needed"$/m);
+    const timeline = await cli('history', 'cli/held');
+    assert.match(timeline.stdout, /ExecutionSuspended {17}\[suspended\]/);
+    assert.doesNotMatch(timeline.stdout, /\+ ?-/);
+  });
+
   it('should exit non-zero with a coded error for a bad command line', async () => {
     assert.equal((await cli('status')).code, 1);
     assert.equal((await cli('diagram', 'nope')).code, 1);

@@ -23,6 +23,40 @@ export const MACHINES: Readonly<Record<string, AnyStateMachine>> = {
   worker: workerMachine,
 };
 
+/** The positional arguments each command takes, as the usage names them; no more are accepted. */
+export const ARGUMENTS: Readonly<Record<string, readonly string[]>> = {
+  demo: ['[directory]'],
+  diagram: ['<machine>'],
+  start: ['<name>'],
+  raise: ['<id>', '<event>'],
+  terminate: ['<id>'],
+  suspend: ['<id>'],
+  resume: ['<id>'],
+  status: ['<id>'],
+  wait: ['<id>'],
+  history: ['<id>'],
+  explain: ['<id>'],
+  query: [],
+  purge: ['<id>'],
+};
+
+/**
+ * The usage error for a command given more positional arguments than it takes, or
+ * undefined when the count is fine; checked before anything is asked of the server.
+ */
+export function extraArguments(command: string, given: readonly string[]): string | undefined {
+  const takes = ARGUMENTS[command];
+  if (takes === undefined || given.length <= takes.length) return undefined;
+  const extra = given
+    .slice(takes.length)
+    .map((a) => JSON.stringify(a))
+    .join(' ');
+  const form = [command, ...takes].join(' ');
+  const n = takes.length;
+  const count = n === 0 ? 'no arguments' : `at most ${n} argument${n === 1 ? '' : 's'}`;
+  return `${command} takes ${count} (${form}); unexpected: ${extra}`;
+}
+
 export interface CommandContext {
   readonly positionals: readonly string[];
   readonly flags: Readonly<Record<string, string | boolean | undefined>>;
@@ -33,11 +67,18 @@ export interface CommandContext {
 /** `diagram <machine>`: the machine as a Mermaid state diagram, from its definition. */
 export function diagramCommand(ctx: CommandContext): number {
   const name = ctx.positionals[0];
-  const machine = name ? MACHINES[name] : undefined;
+  const known = Object.keys(MACHINES).join(', ');
+  if (name === undefined) {
+    throw new DurableTaskError(
+      ErrorCode.INVALID_ARGUMENT,
+      `diagram needs the name of a machine: one of ${known}.`,
+    );
+  }
+  const machine = MACHINES[name];
   if (!machine) {
     throw new DurableTaskError(
       ErrorCode.INVALID_ARGUMENT,
-      `diagram needs one of: ${Object.keys(MACHINES).join(', ')} (got ${JSON.stringify(name)}).`,
+      `No machine ${JSON.stringify(name)}: diagram takes one of ${known}.`,
     );
   }
   ctx.out(machineToMermaid(machine).trimEnd());
@@ -227,10 +268,7 @@ export const COMMANDS: Readonly<Record<string, (ctx: CommandContext) => Promise<
       // No history is either an instance before its first episode or one that does not
       // exist: only the status record tells them apart.
       if (!(await client.getOrchestrationState(id))) return noSuchInstance(ctx, id);
-      if (
-        executionId !== undefined &&
-        !(await client.getOrchestrationState(id, { executionId }))
-      ) {
+      if (executionId !== undefined && !(await client.getOrchestrationState(id, { executionId }))) {
         ctx.out(`No execution ${JSON.stringify(executionId)} of instance ${JSON.stringify(id)}.`);
         return 1;
       }

@@ -6,29 +6,48 @@ const SPLIT_TIMER_ID = -100;
 
 /**
  * An instance's history as a timeline: one line per event with its time, its
- * offset from the first event, and the orchestration machine's state after
- * it; the last line marks the current state.
+ * offset from the earliest time shown, and the orchestration machine's state
+ * after it; the last line marks the current state.
  */
 export function historyTimeline(events: readonly HistoryEvent[]): string[] {
   if (events.length === 0) return ['(no history: the instance has not run an episode yet)'];
   const state = new OrchestrationRuntimeState();
-  const first = Date.parse(events[0]?.timestamp ?? '');
+  const times = events.map(shownTime);
+  const first = Math.min(...times.map((t) => Date.parse(t)).filter((t) => !Number.isNaN(t)));
+  const offsets = times.map((t) => `+${formatOffset(Date.parse(t) - first)}`);
+  const width = Math.max(...offsets.map((o) => o.length));
   const lines: string[] = [];
   let lastState = '';
-  for (const e of events) {
+  events.forEach((e, i) => {
     state.addEvent(e);
-    const offset = Date.parse(e.timestamp) - first;
     const machine = state.executionStartedEvent ? state.machineState : '-';
     const mark = machine !== lastState ? `[${machine}]` : '';
     lastState = machine;
     const id = e.eventId >= 0 ? `#${e.eventId}` : '';
-    lines.push(
-      `${e.timestamp}  +${String(offset).padStart(6)} ms  ${id.padEnd(5)} ` +
-        `${e.type.padEnd(34)} ${describe(e)} ${mark}`.trimEnd(),
-    );
-  }
+    const head = `${times[i]}  ${(offsets[i] ?? '').padStart(width)}  ${id.padEnd(5)}`;
+    lines.push([head, e.type.padEnd(34), describe(e), mark].filter(Boolean).join(' ').trimEnd());
+  });
   lines.push(`=> current state: ${lastState}`);
   return lines;
+}
+
+/**
+ * The time a row is shown at: its own timestamp, but a fired timer's is stamped when the
+ * timer was scheduled, so it is shown at the time it was due.
+ */
+function shownTime(e: HistoryEvent): string {
+  return e.type === 'TimerFired' && !Number.isNaN(Date.parse(e.fireAt)) ? e.fireAt : e.timestamp;
+}
+
+/** An offset in ms, short and readable: `12 ms`, `25.003 s`, `9m 01.105s`, `2h 03m 04.000s`. */
+export function formatOffset(ms: number): string {
+  if (Number.isNaN(ms)) return '?';
+  if (ms < 1_000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(3)} s`;
+  const seconds = ((ms % 60_000) / 1_000).toFixed(3).padStart(6, '0');
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 60) return `${minutes}m ${seconds}s`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m ${seconds}s`;
 }
 
 /** One-line summary of an event's own fields. */
@@ -122,7 +141,9 @@ export function explainInstance(
   }
   for (const t of timers.values()) {
     const left = Date.parse(t.fireAt) - now;
-    waits.push(`timer #${t.id} due ${t.fireAt} (${left > 0 ? `in ${fmt(left)}` : 'now'})`);
+    // Within a second of its due time the timer is firing now; later than that it is late.
+    const when = left > 0 ? `in ${fmt(left)}` : left < -1_000 ? `overdue by ${fmt(-left)}` : 'now';
+    waits.push(`timer #${t.id} due ${t.fireAt} (${when})`);
   }
   let summary: string;
   if (!state) summary = 'No such instance.';
@@ -130,8 +151,13 @@ export function explainInstance(
     summary = state.scheduledStartTime
       ? `Scheduled to start at ${state.scheduledStartTime.toISOString()}.`
       : 'Created; waiting for a worker to run its first episode.';
-  } else if (status === 'Suspended') summary = 'Suspended: events are kept until it is resumed.';
-  else if (status !== 'Running') summary = `Finished: ${status}.`;
+  } else if (status === 'Suspended') {
+    summary =
+      'Suspended: events are kept until it is resumed. ' +
+      (waits.length > 0
+        ? `Then it waits for ${waits.join(', ')}.`
+        : 'It has no open task in history (awaited events are not recorded until they arrive).');
+  } else if (status !== 'Running') summary = finished(state, status, events);
   else if (waits.length > 0) summary = `Waiting for ${waits.join(', ')}.`;
   else {
     summary =
@@ -146,6 +172,37 @@ export function explainInstance(
     eventsReceived: received,
     summary,
   };
+}
+
+/** `Finished: X.`, with the failure message or termination reason on one line when known. */
+function finished(
+  state: OrchestrationState,
+  status: string,
+  events: readonly HistoryEvent[],
+): string {
+  let why: string | undefined;
+  if (status === 'Failed') {
+    const done = events.findLast((e) => e.type === 'ExecutionCompleted');
+    const details =
+      state.failureDetails ??
+      (done?.type === 'ExecutionCompleted' ? done.failureDetails : undefined);
+    if (details) {
+      why = details.errorType
+        ? `${details.errorType}: ${details.errorMessage}`
+        : details.errorMessage;
+    }
+  } else if (status === 'Terminated') {
+    const ended = events.findLast((e) => e.type === 'ExecutionTerminated');
+    why = state.output ?? (ended?.type === 'ExecutionTerminated' ? ended.input : undefined);
+  }
+  return why ? `Finished: ${status}: ${oneLine(why)}` : `Finished: ${status}.`;
+}
+
+/** The first line of `text`, at most `max` characters, marked when cut. */
+function oneLine(text: string, max = 160): string {
+  const first = text.split(/\r?\n/, 1)[0] ?? '';
+  const cut = first.length > max ? first.slice(0, max) : first;
+  return cut.length < text.length ? `${cut}…` : cut;
 }
 
 function fmt(ms: number): string {

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { isDurableTaskError } from '../core/errors.ts';
 import { defaultLogger } from '../logging/logger.ts';
 import { quietOnBrokenPipe } from './broken-pipe.ts';
-import { COMMANDS, MACHINES } from './commands.ts';
+import { COMMANDS, extraArguments, MACHINES } from './commands.ts';
 import { runDemo } from './demo.ts';
 
 const USAGE = `usage: durabletask-nats <command> [arguments] [options]
@@ -58,6 +58,11 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || command === undefined) {
     out(USAGE);
     return command === undefined && !values.help ? 2 : 0;
+  }
+  const extra = extraArguments(command, rest);
+  if (extra !== undefined) {
+    process.stderr.write(`usage error: ${extra}\n`);
+    return 2;
   }
   const logger = defaultLogger(process.env['LOG_LEVEL'] ?? 'warn');
   if (command === 'demo') {
