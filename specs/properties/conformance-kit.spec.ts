@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkOrchestrationServiceInvariants, invariantOf } from '../../src/testing/index.ts';
 import { BREAKAGES, brokenMemoryTarget, type Breakage } from './support/broken-backends.ts';
+import { memoryTarget } from './support/targets.ts';
 import { budget } from './support/fc-budget.ts';
 
 // The conformance kit must catch backends that break an invariant: each deliberately
@@ -47,4 +48,20 @@ describe('conformance kit against deliberately broken backends', () => {
       assert.match(failure.message, /Counterexample: /);
     });
   }
+
+  it("should say so when a backend ignores the kit's clock, not blame an invariant", async () => {
+    let failure: unknown;
+    try {
+      await checkOrchestrationServiceInvariants({
+        ...memoryTarget({ clock: undefined }),
+        numRuns: 20,
+        seed: 7,
+      });
+    } catch (err) {
+      failure = err;
+    }
+    assert.ok(failure instanceof Error, 'the kit passed a backend on another clock');
+    assert.equal(invariantOf(failure), 'CONTRACT');
+    assert.match(failure.message, /build the backend with the `clock` the kit passes/);
+  });
 });

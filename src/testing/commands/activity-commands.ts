@@ -6,7 +6,7 @@ import { expectCall, livenessInvariant, type CallExpectation } from '../model/ca
 import type { ModelActivityHolder } from '../model/model-types.ts';
 import type { ServiceModel } from '../model/service-model.ts';
 import type { RealActivityHolder, RealSystem } from '../real-system.ts';
-import { receiveTimeout } from './holder-calls.ts';
+import { checkOnKitClock, receiveTimeout } from './holder-calls.ts';
 import { attempt, movedForward, must, pick, type Outcome as CallOutcome } from './observe.ts';
 import { Step } from './step.ts';
 
@@ -50,6 +50,7 @@ export async function lockActivityOn(
   );
   if (!item) return undefined;
   const tAfter = r.time.now();
+  checkOnKitClock(r, item.lockedUntil.getTime(), tAfter, r.target.activityLockMs);
   if (item.taskMessage.event.type !== 'TaskScheduled') {
     violation('CONTRACT', `an activity work item holds ${item.taskMessage.event.type}`);
   }

@@ -51,6 +51,7 @@ export async function lockOn(
     return undefined;
   }
   m.count('locks');
+  checkOnKitClock(r, item.lockedUntil.getTime(), tAfter, r.target.orchestrationLockMs);
   const keys = item.newMessages.map(messageKey);
   if (keys.some((k) => k.startsWith('timer:'))) m.count('timers delivered');
   const h = m.orch.onLocked(
@@ -95,6 +96,21 @@ function recreation(
 ): boolean {
   const first = keys[0] === undefined ? undefined : m.orch.messages.get(keys[0]);
   return handed.length === 0 && !isLiveStatus(inst.status) && first?.recreates === true;
+}
+
+/**
+ * A lock far from the simulated clock's time means the backend reads another
+ * clock: say so, rather than blame an invariant for what follows from it.
+ */
+export function checkOnKitClock(r: RealSystem, lockedUntil: number, now: number,
+  lockMs: number): void {
+  if (!r.time.simulated || Math.abs(lockedUntil - now) <= 10 * lockMs + 60_000) return;
+  violation(
+    'CONTRACT',
+    `a work item's lock runs until ${new Date(lockedUntil).toISOString()} while the kit's ` +
+      `clock reads ${new Date(now).toISOString()}: build the backend with the \`clock\` ` +
+      'the kit passes to createBackend, and the same lock lengths',
+  );
 }
 
 export function receiveTimeout(r: RealSystem, expectWork: boolean): number {
