@@ -1,6 +1,6 @@
 import { createActor, fromPromise, type Actor, type SnapshotFrom } from 'xstate';
 import { DurableTaskError, ErrorCode, isDurableTaskError } from '../src/core/errors.ts';
-import { checkKnownKeys } from '../src/util/option-keys.ts';
+import { booleanOption, callOptions } from '../src/util/option-keys.ts';
 import {
   HUB_BUSY_STATES,
   taskHubMachine,
@@ -94,10 +94,11 @@ export class HubLifecycle {
 
   /** Destructive (re)provisioning. Allowed when absent, created, stopped or failed. */
   async create(given?: { recreateInstanceStore?: boolean }): Promise<void> {
-    const options = callOptions('create', given, ['recreateInstanceStore']);
+    const options = callOptions('create', given, ['recreateInstanceStore'], true);
     return this.run('create', {
       type: 'hub.create',
-      recreateInstanceStore: options.recreateInstanceStore ?? true,
+      recreateInstanceStore: options.recreateInstanceStore === undefined ||
+        booleanOption('create', 'recreateInstanceStore', options.recreateInstanceStore),
     }, ['created']);
   }
 
@@ -118,17 +119,19 @@ export class HubLifecycle {
    * nothing runs.
    */
   async stop(given?: { forced?: boolean }): Promise<void> {
-    const options = callOptions('stop', given, ['forced']);
-    return this.run('stop', { type: 'hub.stop', forced: options.forced ?? false },
+    const options = callOptions('stop', given, ['forced'], true);
+    return this.run('stop', { type: 'hub.stop',
+      forced: booleanOption('stop', 'forced', options.forced) },
       ['stopped', 'created', 'absent', 'failed']);
   }
 
   /** Removes the hub's resources. Not allowed while it runs: stop it first. */
   async delete(given?: { deleteInstanceStore?: boolean }): Promise<void> {
-    const options = callOptions('delete', given, ['deleteInstanceStore']);
+    const options = callOptions('delete', given, ['deleteInstanceStore'], true);
     return this.run('delete', {
       type: 'hub.delete',
-      deleteInstanceStore: options.deleteInstanceStore ?? true,
+      deleteInstanceStore: options.deleteInstanceStore === undefined ||
+        booleanOption('delete', 'deleteInstanceStore', options.deleteInstanceStore),
     }, ['absent']);
   }
 
@@ -243,23 +246,4 @@ function hint(operation: string, state: HubStateName): string {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** The options of a lifecycle call: absent or null, or an object of known boolean flags. */
-function callOptions<T extends Record<string, boolean | undefined>>(call: string,
-  given: T | undefined | null, known: readonly (keyof T & string)[]): Partial<T> {
-  if (given === undefined || given === null) return {};
-  if (typeof given !== 'object' || Array.isArray(given)) {
-    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-      `The options of ${call} must be an object, got ${String(given)}.`);
-  }
-  checkKnownKeys(call, given, known);
-  for (const k of known) {
-    const v = given[k];
-    if (v !== undefined && typeof v !== 'boolean') {
-      throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-        `${call} option '${k}' must be true or false, got ${String(v)}.`);
-    }
-  }
-  return given;
 }

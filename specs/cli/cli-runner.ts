@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { after, before } from 'node:test';
 import { createNatsBackend, TaskHubClient } from '../../src/index.ts';
+import { startTestNatsServer, uniqueHubName, type TestNatsServer } from '../support/nats-server.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -42,4 +44,22 @@ export async function hubWithPendingInstance(url: string, hub: string): Promise<
   } finally {
     await backend.close();
   }
+}
+
+/**
+ * For the current suite: a nats-server and a hub (prefix `prefix`) holding the
+ * Pending instance `pending-1`, set up before its tests and stopped after;
+ * returns the command line bound to them.
+ */
+export function cliOnPendingHub(prefix: string): (...args: string[]) => Promise<CliResult> {
+  let server: TestNatsServer | undefined;
+  const hub = uniqueHubName(prefix);
+  before(async () => {
+    server = await startTestNatsServer();
+    await hubWithPendingInstance(server.url, hub);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  return (...args) => runCli((server as TestNatsServer).url, hub, ...args);
 }

@@ -1,22 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startTestNatsServer, uniqueHubName, type TestNatsServer } from '../support/nats-server.ts';
-import { hubWithPendingInstance, runCli, type CliResult } from './cli-runner.ts';
+import { describe, it } from 'node:test';
+import { cliOnPendingHub } from './cli-runner.ts';
 
 describe('command line numeric flags', () => {
-  let server: TestNatsServer;
-  const hub = uniqueHubName('cliflags');
-
-  const cli = (...args: string[]): Promise<CliResult> => runCli(server.url, hub, ...args);
-
-  before(async () => {
-    server = await startTestNatsServer();
-    await hubWithPendingInstance(server.url, hub);
-  });
-
-  after(async () => {
-    await server?.stop();
-  });
+  const cli = cliOnPendingHub('cliflags');
 
   it('should name the text of a --timeout that is not a number', async () => {
     const result = await cli('wait', 'pending-1', '--timeout', 'abc');

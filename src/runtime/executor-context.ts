@@ -23,7 +23,7 @@ import { RetryPolicy } from './retry-policy.ts';
 import { RetryTask } from './retry-task.ts';
 import { ExternalEventTimeoutError } from './task-errors.ts';
 import { Task, TimerTask } from './task.ts';
-import { checkKnownKeys, optionKeys } from '../util/option-keys.ts';
+import { callOptions, optionKeys } from '../util/option-keys.ts';
 
 function invalid(message: string): DurableTaskError {
   return new DurableTaskError(ErrorCode.INVALID_ARGUMENT, message);
@@ -41,16 +41,12 @@ const CONTINUE_KEYS = optionKeys<ContinueAsNewOptions>({
   preserveUnprocessedEvents: true, version: true,
 });
 
-/** `options` as given: undefined, or an object with known names only. */
+/** `options` as given: undefined or null (read as none), or an object with known names only. */
 function checkOptions<T extends object>(options: T | undefined, call: string,
   known: readonly string[]): T | undefined {
   // null reads as "no options", as it did before options were checked (histories replay).
-  if (options === undefined || options === null) return undefined;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalid(`The options of ${call} must be an object, got ${String(options)}.`);
-  }
-  checkKnownKeys(call, options, known);
-  return options;
+  return options === undefined || options === null ? undefined
+    : callOptions(call, options, known) as T;
 }
 
 function checkTags(tags: unknown, what: string): Tags | undefined {

@@ -20,9 +20,9 @@ import {
 } from '../core/validation.ts';
 import { silentLogger } from '../logging/logger.ts';
 import {
-  describeValue, OptionChecks, optionsObject, refuseBareBackend,
+  describeValue, hostOptions, OptionChecks,
 } from '../util/option-checks.ts';
-import { checkKnownKeys, optionKeys } from '../util/option-keys.ts';
+import { booleanOption, callOptions, checkKnownKeys, optionKeys } from '../util/option-keys.ts';
 import { newId32 } from './ids.ts';
 
 export interface TaskHubClientOptions {
@@ -115,14 +115,6 @@ function shortReason(reason: unknown, call: string): string | undefined {
   return text;
 }
 
-function optionalBoolean(value: unknown, call: string, name: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') {
-    throw invalid(`${call} option '${name}' must be true or false, got ${String(value)}.`);
-  }
-  return value;
-}
-
 function optionalString(value: unknown, what: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw invalid(`${what} must be a string, got ${typeof value}.`);
@@ -140,16 +132,6 @@ function optionalExecutionId(value: unknown): string | undefined {
  * A method's options argument: absent is `{}`; null, a non-object or a name
  * not in `known` (a typo) is refused.
  */
-function callOptions<T extends object>(value: T | undefined, method: string,
-  known: readonly string[]): Partial<T> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid(`The options of ${method} must be an object, got ${describeValue(value)}.`);
-  }
-  checkKnownKeys(method, value, known);
-  return value;
-}
-
 /** An optional AbortSignal parameter: absent, or a real AbortSignal. */
 function optionalSignal(value: unknown, method: string, name: string): AbortSignal | undefined {
   if (value === undefined || value instanceof AbortSignal) return value;
@@ -185,9 +167,7 @@ export class TaskHubClient {
    * know (a typo), throws INVALID_ARGUMENT naming it.
    */
   constructor(options: TaskHubClientOptions) {
-    const o = optionsObject('TaskHubClient', options);
-    refuseBareBackend('TaskHubClient', o);
-    checkKnownKeys('TaskHubClient', o, CLIENT_KEYS);
+    const o = hostOptions('TaskHubClient', options, CLIENT_KEYS);
     const c: OptionChecks = new OptionChecks('TaskHubClient');
     const client = o.client ?? c.object('backend', o.backend)?.client;
     if (!client) c.fail('backend', 'a backend (or give `client`)', o.backend);
@@ -209,7 +189,7 @@ export class TaskHubClient {
     name: string,
     given?: CreateOrchestrationInstanceOptions,
   ): Promise<{ instanceId: string; executionId: string }> {
-    const options = callOptions(given, 'createOrchestrationInstance', CREATE_KEYS);
+    const options = callOptions('createOrchestrationInstance', given, CREATE_KEYS);
     validateName(name, 'orchestration');
     const instanceId = options.instanceId === undefined
       ? newId32()
@@ -248,7 +228,7 @@ export class TaskHubClient {
   /** Raises an external event; `executionId` pins it to one execution. */
   async raiseEvent(instanceId: string, eventName: string, data?: unknown,
     given?: { executionId?: string }): Promise<void> {
-    const options = callOptions(given, 'raiseEvent', EXECUTION_KEYS);
+    const options = callOptions('raiseEvent', given, EXECUTION_KEYS);
     validateInstanceId(instanceId);
     validateName(eventName, 'event');
     const executionId = optionalExecutionId(options.executionId);
@@ -266,7 +246,7 @@ export class TaskHubClient {
     instanceId: string,
     given?: WaitForOrchestrationOptions,
   ): Promise<OrchestrationState | null> {
-    const options = callOptions(given, 'waitForOrchestration', WAIT_KEYS);
+    const options = callOptions('waitForOrchestration', given, WAIT_KEYS);
     validateInstanceId(instanceId);
     const timeoutMs = validateTimeoutMs(options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
       'wait timeout');
@@ -283,12 +263,12 @@ export class TaskHubClient {
   /** Terminates the current execution; the reason becomes its output (JSON text). */
   async terminate(instanceId: string, reason?: string,
     given?: { recursive?: boolean }): Promise<void> {
-    const options = callOptions(given, 'terminate', RECURSIVE_KEYS);
+    const options = callOptions('terminate', given, RECURSIVE_KEYS);
     validateInstanceId(instanceId);
     const text = optionalString(reason, 'reason');
     const output = serializePayload(text ?? '', 'termination reason');
     await backendCall('terminate', () => this.#client.forceTerminateOrchestration(instanceId,
-      output, { recursive: optionalBoolean(options.recursive, 'terminate', 'recursive') }));
+      output, { recursive: booleanOption('terminate', 'recursive', options.recursive) }));
   }
 
   async suspend(instanceId: string, reason?: string): Promise<void> {
@@ -308,7 +288,7 @@ export class TaskHubClient {
   /** The latest execution's state, or the given execution's; null when unknown. */
   async getOrchestrationState(instanceId: string,
     given?: { executionId?: string }): Promise<OrchestrationState | null> {
-    const options = callOptions(given, 'getOrchestrationState', EXECUTION_KEYS);
+    const options = callOptions('getOrchestrationState', given, EXECUTION_KEYS);
     validateInstanceId(instanceId);
     const executionId = optionalExecutionId(options.executionId);
     if (executionId !== undefined) {
@@ -338,11 +318,11 @@ export class TaskHubClient {
   /** Removes a finished instance; `NOT_COMPLETED` when it still runs. */
   async purgeInstance(instanceId: string,
     given?: { recursive?: boolean }): Promise<PurgeResult> {
-    const options = callOptions(given, 'purgeInstance', RECURSIVE_KEYS);
+    const options = callOptions('purgeInstance', given, RECURSIVE_KEYS);
     validateInstanceId(instanceId);
     return backendCall('purgeInstance', () =>
       this.#client.purgeInstanceState(instanceId,
-        { recursive: optionalBoolean(options.recursive, 'purgeInstance', 'recursive') }));
+        { recursive: booleanOption('purgeInstance', 'recursive', options.recursive) }));
   }
 
   async purgeInstances(filter: PurgeInstanceFilter): Promise<PurgeResult> {

@@ -15,7 +15,7 @@ import {
   workerConnectionClosed, workerDisconnected, workerReconnected, workerServiceGone,
 } from '../logging/worker-events.ts';
 import type { Clock } from '../util/clock.ts';
-import { checkKnownKeys } from '../util/option-keys.ts';
+import { booleanOption, callOptions } from '../util/option-keys.ts';
 import type { Activity } from './activity-context.ts';
 import { ActivityDispatcher } from './activity-dispatcher.ts';
 import type { ActivityMiddleware, OrchestrationMiddleware } from './middleware.ts';
@@ -262,27 +262,14 @@ export class TaskHubWorker {
 
 /** The version of a registration's options: absent or null, or `{ version }`. */
 function registrationVersion(call: string, options: unknown): string {
-  if (options === undefined || options === null) return '';
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-      `The options of ${call} must be an object, got ${String(options)}.`);
-  }
-  checkKnownKeys(call, options, ['version']);
-  return validateVersion((options as { version?: unknown }).version, call.slice(3).toLowerCase());
+  const o = callOptions<{ version?: unknown }>(call, options as object | undefined, ['version'],
+    true);
+  return validateVersion(o.version, call.slice(3).toLowerCase());
 }
 
 /** The `forced` flag of stop's options (absent or null: a graceful stop). */
 function stopForced(options: unknown): boolean {
-  if (options === undefined || options === null) return false;
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-      `The options of stop must be an object, got ${String(options)}.`);
-  }
-  checkKnownKeys('TaskHubWorker.stop', options, ['forced']);
-  const forced = (options as { forced?: unknown }).forced;
-  if (forced !== undefined && typeof forced !== 'boolean') {
-    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
-      `TaskHubWorker.stop option 'forced' must be true or false, got ${String(forced)}.`);
-  }
-  return forced === true;
+  const o = callOptions<{ forced?: unknown }>('TaskHubWorker.stop',
+    options as object | undefined, ['forced'], true);
+  return booleanOption('TaskHubWorker.stop', 'forced', o.forced);
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { OrchestrationService } from '../core/orchestration-service.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { OptionChecks, optionsObject, refuseBareBackend } from '../util/option-checks.ts';
+import { hostOptions, OptionChecks } from '../util/option-checks.ts';
 import { checkKnownKeys, optionKeys } from '../util/option-keys.ts';
 import type { ActivityMiddleware, OrchestrationMiddleware } from './middleware.ts';
 import type { TaskHubWorkerOptions } from './task-hub-worker.ts';
@@ -54,9 +54,7 @@ const VERSIONING_KEYS = optionKeys<VersioningOptions>({
  */
 export function resolveWorkerOptions(given: TaskHubWorkerOptions | undefined):
   ResolvedWorkerOptions {
-  const o = optionsObject('TaskHubWorker', given);
-  refuseBareBackend('TaskHubWorker', o);
-  checkKnownKeys('TaskHubWorker', o, WORKER_KEYS);
+  const o = hostOptions('TaskHubWorker', given, WORKER_KEYS);
   // Typed explicitly so that a failing check narrows like a throw.
   const c: OptionChecks = new OptionChecks('TaskHubWorker');
   const service = o.service ?? c.object('backend', o.backend)?.service;

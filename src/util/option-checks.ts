@@ -1,5 +1,6 @@
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
 import { MAX_TIMEOUT_MS } from './clock.ts';
+import { checkKnownKeys } from './option-keys.ts';
 
 /**
  * Checks of option values for the option resolvers (worker, client, both
@@ -102,15 +103,20 @@ export function optionsObject<T extends object>(owner: string, value: T | undefi
 }
 
 /**
- * Refuses a backend passed where the options that hold it belong
- * (`new TaskHubWorker(backend)` for `new TaskHubWorker({ backend })`).
+ * The options of a worker or client: an object with known names only, and
+ * not the backend itself (`new TaskHubWorker(backend)` for
+ * `new TaskHubWorker({ backend })` gets a message that says so).
  */
-export function refuseBareBackend(owner: string, value: object): void {
-  if ('service' in value && 'client' in value && !('backend' in value)) {
+export function hostOptions<T extends object>(owner: string, value: T | undefined | null,
+  known: readonly string[]): T {
+  const o = optionsObject(owner, value);
+  if ('service' in o && 'client' in o && !('backend' in o)) {
     throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
       `${owner} takes options with the backend in them: new ${owner}({ backend }), ` +
       'not the backend itself.');
   }
+  checkKnownKeys(owner, o, known);
+  return o;
 }
 
 /** A short, safe rendering of any value for an error message. */

@@ -1,4 +1,5 @@
 import { DurableTaskError, ErrorCode } from '../core/errors.ts';
+import { describeValue } from './option-checks.ts';
 
 /**
  * The option names of `T`, listed once as an object literal so the compiler
@@ -83,4 +84,29 @@ export function editDistance(a: string, b: string, limit = Number.MAX_SAFE_INTEG
     previous = row;
   }
   return Math.min(previous[b.length] ?? 0, limit);
+}
+
+/**
+ * The options argument of a call: absent (or null where `nullIsAbsent`) reads
+ * as none; anything else must be an object with known names only.
+ */
+export function callOptions<T extends object>(call: string, given: T | undefined | null,
+  known: readonly string[], nullIsAbsent = false): Partial<T> {
+  if (given === undefined || (nullIsAbsent && given === null)) return {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `The options of ${call} must be an object, got ${describeValue(given)}.`);
+  }
+  checkKnownKeys(call, given, known);
+  return given;
+}
+
+/** A boolean option: absent reads as false; anything but true or false is refused. */
+export function booleanOption(call: string, name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw new DurableTaskError(ErrorCode.INVALID_ARGUMENT,
+      `${call} option '${name}' must be true or false, got ${String(value)}.`);
+  }
+  return value;
 }
