@@ -230,16 +230,9 @@ export class PartitionRuntime {
     this.freed(n);
   }
 
-  /** Forgets and acks discarded messages (not waited for). */
+  /** Forgets and acks discarded messages (not waited for): the same as consuming them. */
   discard(messages: readonly HeldMessage[]): void {
-    let n = 0;
-    const mux = requestMux(this.host.res);
-    for (const m of messages) {
-      if (this.bySeq.delete(m.seq)) n++;
-      const js = m.js;
-      mux.defer(() => js.ack());
-    }
-    this.freed(n);
+    this.ackConsumed(messages);
   }
 
   /** Drops an empty slot that nobody holds. */
